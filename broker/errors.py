@@ -1,0 +1,135 @@
+"""Every error the broker raises on purpose, in one tree.
+
+    NoticeBrokerError
+    ├── TranslationError          an adapter could not turn raw bytes into notices
+    │   └── UnsupportedFormat     no adapter is registered for the format header
+    ├── WireFormatError           bytes on a topic are not a notice we can decode
+    │   ├── MalformedMessage      not single-object encoding, or a datum that does not parse
+    │   ├── UnknownSchema         the writer schema's fingerprint is not in the catalog
+    │   └── UndecodableNotice     either of those, located at a topic/partition/offset
+    ├── SinkError                 a subscriber's sink refused a notice
+    └── LocalKafkaError           the local Apache Kafka broker could not be fetched or run
+        ├── KafkaFetchError       Maven could not fetch the broker jars
+        └── BrokerStartError      the broker did not come up; carries its own log lines
+
+Each error says *what* was wrong and *where* (a JSON path, a topic/partition/offset, a
+fingerprint), builds its message from those fields, and keeps the input that caused it so the
+service loop can route it to the dead-letter topic untouched. ``retriable`` tells the loop
+whether trying the same input again could succeed; a translation error never can.
+"""
+
+from __future__ import annotations
+
+
+class NoticeBrokerError(Exception):
+    """Root of the tree; catching it catches every deliberate failure of the broker."""
+
+    retriable: bool = False
+
+
+class TranslationError(NoticeBrokerError):
+    """An adapter failed on one raw payload.
+
+    ``where`` is a location inside the payload (a JSON path such as ``$.entity_id``, an XPath,
+    or a line number) and ``reason`` says what was wrong there.
+    """
+
+    def __init__(self, *, format: str, where: str, reason: str) -> None:
+        self.format = format
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{format}: at {where}: {reason}")
+
+
+class UnsupportedFormat(TranslationError):
+    """The raw record names a format no adapter handles (or names none)."""
+
+    def __init__(self, *, format: str, known: tuple[str, ...]) -> None:
+        self.known = known
+        super().__init__(
+            format=format or "<missing>",
+            where="header 'format'",
+            reason=f"no adapter for this format; known formats: {', '.join(known) or 'none'}",
+        )
+
+
+class WireFormatError(NoticeBrokerError):
+    """Bytes read from a notices topic could not be decoded into a notice."""
+
+
+class MalformedMessage(WireFormatError):
+    def __init__(self, reason: str, *, data: bytes) -> None:
+        self.reason = reason
+        self.data = data
+        super().__init__(f"malformed notice message ({len(data)} bytes): {reason}")
+
+
+class UnknownSchema(WireFormatError):
+    """A message was written with a schema this reader has never seen.
+
+    Not retriable by itself: it becomes decodable only once the catalog learns the schema.
+    """
+
+    def __init__(self, fingerprint: bytes, *, data: bytes) -> None:
+        self.fingerprint = fingerprint
+        self.data = data
+        super().__init__(
+            f"unknown writer schema: CRC-64-AVRO fingerprint {fingerprint.hex()} is not in the "
+            "schema catalog"
+        )
+
+
+class UndecodableNotice(WireFormatError):
+    """A subscriber met a record it cannot decode.
+
+    It stops there, uncommitted, rather than skip: a notice a reader cannot decode is a notice
+    lost to that reader. ``cause`` holds the bytes; the record is read again after a fix.
+    """
+
+    def __init__(self, *, topic: str, partition: int, offset: int, cause: WireFormatError) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.cause = cause
+        super().__init__(f"{topic}[{partition}]@{offset}: {cause}")
+
+
+class SinkError(NoticeBrokerError):
+    """The subscriber's sink raised; the notice stays uncommitted and will be read again."""
+
+    retriable = True
+
+    def __init__(self, *, topic: str, partition: int, offset: int, notice_id: str) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.notice_id = notice_id
+        super().__init__(
+            f"sink failed on notice {notice_id} at {topic}[{partition}]@{offset}; "
+            "offset not committed"
+        )
+
+
+class LocalKafkaError(NoticeBrokerError):
+    """The local Apache Kafka broker (ops/) could not be fetched, started or stopped."""
+
+
+class KafkaFetchError(LocalKafkaError):
+    def __init__(self, version: str, output: str) -> None:
+        self.version = version
+        self.output = output
+        super().__init__(
+            f"Maven could not fetch Apache Kafka {version} from Maven Central:\n{output}"
+        )
+
+
+class BrokerStartError(LocalKafkaError):
+    """The broker process exited or never answered; ``log_lines`` are its own last words."""
+
+    def __init__(self, reason: str, *, log_lines: list[str]) -> None:
+        self.reason = reason
+        self.log_lines = log_lines
+        tail = "\n".join(log_lines) if log_lines else "(the broker wrote no log)"
+        super().__init__(
+            f"local Kafka broker failed to start: {reason}\n--- broker log ---\n{tail}"
+        )
