@@ -1,0 +1,446 @@
+"""A real single-node Apache Kafka broker for development and tests, without Docker.
+
+The official broker jars come from Maven Central (see ``kafka/pom.xml``) into a cache folder
+outside git, and the broker runs as a plain ``java`` process in KRaft combined mode
+(broker and controller in one JVM). Tests then talk to the same Kafka the service will meet
+in production rather than to a fake, and nothing needs a container engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from broker.errors import BrokerStartError, KafkaFetchError, LocalKafkaError
+
+KAFKA_VERSION = "4.1.1"
+
+_KAFKA_DIR = Path(__file__).resolve().parent / "kafka"
+POM = _KAFKA_DIR / "pom.xml"
+LOG4J_CONFIG = _KAFKA_DIR / "log4j2.properties"
+
+_MARKER = ".fetch-complete"
+_STATE_FILE = "broker.json"
+_LOG_FILE = "broker.log"
+_CONFIG_FILE = "server.properties"
+_LOG_DIRS = "logs"
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+_LOG_ENTRY = re.compile(r"^\[[^\]]+\] (?P<level>[A-Z]+) ")
+_STACK_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
+_LOG_SCAN_LINES = 5000
+_MAX_ERROR_LINES = 40
+_TAIL_LINES = 20
+_POLL_SECONDS = 0.25
+_PROBE_TIMEOUT_MS = 3000
+
+
+def default_cache_dir() -> Path:
+    """Jars and run folders live in the user's cache so that git and wheels never carry them."""
+    if explicit := os.environ.get("NOTICES_CACHE_DIR"):
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "notice-broker"
+
+
+def default_data_dir(cache_dir: Path | None = None) -> Path:
+    """One well-known place lets ``start`` and ``stop`` run as separate CLI invocations."""
+    return (cache_dir or default_cache_dir()) / "run" / "kafka"
+
+
+def _require(tool: str, install_hint: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise LocalKafkaError(
+            f"`{tool}` is not on PATH: the local Kafka broker needs {install_hint}"
+        )
+    return path
+
+
+def fetch_kafka(version: str = KAFKA_VERSION, cache_dir: Path | None = None) -> Path:
+    """Return a folder holding every runtime jar of the broker, fetching it once per version.
+
+    Maven copies into a temporary sibling folder and the finished folder is renamed into
+    place, marker included, so an interrupted or failed fetch never looks like a cache hit.
+    """
+    libs = (cache_dir or default_cache_dir()) / f"kafka-{version}" / "libs"
+    if (libs / _MARKER).is_file():
+        return libs
+    mvn = _require("mvn", "Maven 3 and a JDK 17+ (e.g. `apt-get install maven openjdk-17-jdk`)")
+    libs.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".libs-", dir=libs.parent) as tmp:
+        staging = Path(tmp) / "libs"
+        _copy_dependencies(mvn, version, staging)
+        (staging / _MARKER).write_text(f"Apache Kafka {version} from Maven Central\n")
+        _move_into_place(staging, libs)
+    return libs
+
+
+def _copy_dependencies(mvn: str, version: str, target: Path) -> None:
+    """``-U`` because Maven otherwise remembers a failed download (a network hiccup, a typo in
+    the version) and refuses to retry it for a day."""
+    command = [
+        mvn,
+        "-q",
+        "-B",
+        "-U",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={target}",
+        "-DincludeScope=runtime",
+        f"-Dkafka.version={version}",
+    ]
+    result = subprocess.run(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+    )
+    if result.returncode != 0 or not any(target.glob("kafka_2.13-*.jar")):
+        output = _ANSI_ESCAPE.sub("", result.stdout).strip()
+        raise KafkaFetchError(version, output or f"exit code {result.returncode}")
+
+
+def _move_into_place(staging: Path, libs: Path) -> None:
+    """A folder left without a marker by hand or by an older layout is replaced, not trusted.
+
+    If another process finished the same fetch first, its copy is as good as ours.
+    """
+    if libs.exists() and not (libs / _MARKER).is_file():
+        shutil.rmtree(libs)
+    try:
+        staging.rename(libs)
+    except OSError:
+        if not (libs / _MARKER).is_file():
+            raise
+
+
+@dataclass(frozen=True)
+class LocalKafka:
+    """A broker started by :func:`start_kafka`, or found again by :func:`load_running`.
+
+    A handle found through the state file has no ``Popen`` object; it recognises its broker
+    by pid and command line instead.
+    """
+
+    data_dir: Path
+    port: int
+    controller_port: int
+    pid: int
+    log_path: Path
+    version: str = KAFKA_VERSION
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / _CONFIG_FILE
+
+    def log_tail(self, n: int = 80) -> list[str]:
+        try:
+            with self.log_path.open(encoding="utf-8", errors="replace") as log:
+                return [line.rstrip("\n") for line in deque(log, maxlen=n)]
+        except FileNotFoundError:
+            return []
+
+    def is_running(self) -> bool:
+        if self._process is not None:
+            return self._process.poll() is None
+        return _is_broker_process(self.pid, self.config_path)
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM first so the broker shuts down cleanly and its logs stay recoverable."""
+        if self.is_running():
+            self._signal(signal.SIGTERM)
+            if not self._wait_for_exit(timeout):
+                self._signal(signal.SIGKILL)
+                self._wait_for_exit(timeout)
+        (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
+
+    def _signal(self, signum: signal.Signals) -> None:
+        """The broker may exit on its own between the liveness check and the signal."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signum)
+
+    def _wait_for_exit(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.is_running():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_SECONDS)
+        return True
+
+
+def _is_broker_process(pid: int, config_path: Path) -> bool:
+    """A state file can outlive its broker and the pid be reused by another program.
+
+    Where ``/proc`` exists the command line must name this broker's config file, so that
+    ``stop`` never signals a stranger; elsewhere only the pid's existence can be checked.
+    """
+    proc = Path("/proc")
+    if proc.is_dir():
+        try:
+            argv = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return os.fsencode(config_path) in argv
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def load_running(data_dir: Path) -> LocalKafka | None:
+    """Find the broker another process started in ``data_dir``, if it is still alive."""
+    data_dir = data_dir.resolve()
+    try:
+        state = json.loads((data_dir / _STATE_FILE).read_text())
+    except FileNotFoundError:
+        return None
+    kafka = LocalKafka(
+        data_dir=data_dir,
+        port=int(state["port"]),
+        controller_port=int(state["controller_port"]),
+        pid=int(state["pid"]),
+        log_path=Path(state["log_path"]),
+        version=str(state["version"]),
+    )
+    return kafka if kafka.is_running() else None
+
+
+def start_kafka(
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    version: str = KAFKA_VERSION,
+    heap: str = "512m",
+    timeout: float = 60,
+) -> LocalKafka:
+    """Start a broker and return only once it answers Kafka requests.
+
+    The data dir keeps its storage between runs: a second start on it reuses the topics and
+    the cluster id. The broker runs in its own session, so a Ctrl-C meant for the caller does
+    not reach it; if anything interrupts the start itself, the half-started broker is stopped.
+    """
+    java = _require("java", "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)")
+    libs = fetch_kafka(version)
+    data_dir = data_dir.resolve()
+    if (running := load_running(data_dir)) is not None:
+        raise LocalKafkaError(
+            f"a broker (pid {running.pid}) already runs in {data_dir} on "
+            f"{running.bootstrap_servers}; stop it first"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port, controller_port = _pick_ports(port)
+    config = data_dir / _CONFIG_FILE
+    config.write_text(_server_properties(data_dir, port, controller_port))
+    _format_storage(java, libs, config, data_dir / _LOG_DIRS)
+    kafka = _spawn(java, libs, data_dir, port, controller_port, heap, version)
+    try:
+        _write_state(kafka)
+        _wait_until_ready(kafka, timeout)
+    except BaseException:
+        kafka.stop()
+        raise
+    return kafka
+
+
+def _pick_ports(port: int | None) -> tuple[int, int]:
+    """Both sockets stay bound until both numbers are known, so they cannot coincide."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(2 if port is None else 1)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        free = [sock.getsockname()[1] for sock in sockets]
+    return (free[0], free[1]) if port is None else (port, free[0])
+
+
+def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(data_dir / _LOG_DIRS),
+        "num.partitions": "1",
+        "auto.create.topics.enable": "false",
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+    }
+    lines = [f"{key}={value}" for key, value in settings.items()]
+    return "# Written by ops/local_kafka.py on every start.\n" + "\n".join(lines) + "\n"
+
+
+def _java_command(java: str, libs: Path, *args: str, heap: str | None = None) -> list[str]:
+    memory = [f"-Xmx{heap}"] if heap else []
+    return [
+        java,
+        *memory,
+        "-cp",
+        f"{libs}/*",
+        f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+        *args,
+    ]
+
+
+def _format_storage(java: str, libs: Path, config: Path, log_dir: Path) -> None:
+    """KRaft refuses unformatted storage; formatted storage is kept so a restart keeps its data.
+
+    (``--ignore-formatted`` is no help: it still insists on the cluster id it was given.)
+    """
+    if (log_dir / "meta.properties").is_file():
+        return
+    cluster_id = base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+    command = _java_command(
+        java, libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)
+    )
+    result = subprocess.run(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise BrokerStartError(
+            f"formatting the storage in {log_dir} failed (exit code {result.returncode})",
+            log_lines=result.stdout.splitlines(),
+        )
+
+
+def _spawn(
+    java: str,
+    libs: Path,
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    heap: str,
+    version: str,
+) -> LocalKafka:
+    log_path = data_dir / _LOG_FILE
+    command = _java_command(java, libs, "kafka.Kafka", str(data_dir / _CONFIG_FILE), heap=heap)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=data_dir,
+            start_new_session=True,
+        )
+    return LocalKafka(
+        data_dir=data_dir,
+        port=port,
+        controller_port=controller_port,
+        pid=process.pid,
+        log_path=log_path,
+        version=version,
+        _process=process,
+    )
+
+
+def _write_state(kafka: LocalKafka) -> None:
+    """Written atomically, so a reader never parses half a file."""
+    state = {
+        "pid": kafka.pid,
+        "port": kafka.port,
+        "controller_port": kafka.controller_port,
+        "bootstrap_servers": kafka.bootstrap_servers,
+        "version": kafka.version,
+        "log_path": str(kafka.log_path),
+    }
+    path = kafka.data_dir / _STATE_FILE
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(state, indent=2) + "\n")
+    partial.replace(path)
+
+
+def _wait_until_ready(kafka: LocalKafka, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not _answers(kafka):
+        if not kafka.is_running():
+            code = kafka._process.returncode if kafka._process else None
+            raise BrokerStartError(
+                f"the broker exited with code {code} before answering",
+                log_lines=_last_words(kafka),
+            )
+        if time.monotonic() >= deadline:
+            raise BrokerStartError(
+                f"no answer on {kafka.bootstrap_servers} within {timeout:g} s",
+                log_lines=_last_words(kafka),
+            )
+        time.sleep(_POLL_SECONDS)
+
+
+def _last_words(kafka: LocalKafka) -> list[str]:
+    """A fatal startup error comes a few hundred lines of orderly shutdown before the end of
+    the log, so its ERROR entries (stack frames left out) lead and the plain tail follows."""
+    lines = kafka.log_tail(_LOG_SCAN_LINES)
+    errors = _error_entries(lines)[:_MAX_ERROR_LINES]
+    if not errors:
+        return lines[-_TAIL_LINES * 4 :]
+    return [*errors, "[...]", *lines[-_TAIL_LINES:]]
+
+
+def _error_entries(lines: list[str]) -> list[str]:
+    kept: list[str] = []
+    in_error = False
+    for line in lines:
+        if entry := _LOG_ENTRY.match(line):
+            in_error = entry["level"] in {"ERROR", "FATAL"}
+        elif _STACK_FRAME.match(line):
+            continue
+        if in_error:
+            kept.append(line)
+    return kept
+
+
+def _answers(kafka: LocalKafka) -> bool:
+    """An open port is not a ready broker; a metadata answer listing a broker is.
+
+    The port is tried first only to spare the caller's log aiokafka's error line for every
+    refused connection. The probe runs its own event loop in a worker thread, so callers
+    that already run an event loop (async tests and fixtures) can use :func:`start_kafka`.
+    """
+    try:
+        socket.create_connection(("127.0.0.1", kafka.port), timeout=1).close()
+    except OSError:
+        return False
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, _probe(kafka.bootstrap_servers)).result()
+
+
+async def _probe(bootstrap_servers: str) -> bool:
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=_PROBE_TIMEOUT_MS
+    )
+    try:
+        await admin.start()
+        cluster = await admin.describe_cluster()
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+    return bool(cluster["brokers"])
