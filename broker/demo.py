@@ -1,0 +1,188 @@
+"""The main job on the embedded default, end to end, for a first look at the hub.
+
+It starts a real Kafka (unless one is configured), the ingest service and a subscriber in
+this process, publishes the example payloads as INTERPOL would, shows what the subscriber
+received and what was dead-lettered, and stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters.base import TranslationContext
+from adapters.registry import AdapterRegistry, default_registry
+from broker.errors import NoticeBrokerError
+from broker.ingest import DeadLetter, IngestService, translate_record
+from broker.kafka_clients import new_producer
+from broker.models import NoticeEnvelope, Originator, WantedPersonNotice
+from broker.raw import publish_raw
+from broker.schema_catalog import SchemaCatalog
+from broker.serde import NoticeSerde
+from broker.settings import Settings
+from broker.timeutil import utcnow
+from broker.topics import TopicNames
+from consumers.sinks import JsonLinesSink
+from consumers.subscriber import Subscriber
+from ops.local_kafka import start_kafka
+
+AGENCY = "interpol"
+FORMAT = "interpol-notice-json"
+WAIT_SECONDS = 60.0
+OUTPUT = Path("var/demo/received.jsonl")
+
+
+class DemoTimeout(NoticeBrokerError):
+    def __init__(self, expected: int, received: int) -> None:
+        super().__init__(
+            f"the subscriber received {received} of {expected} notices within {WAIT_SECONDS:.0f} s"
+        )
+
+
+def expected_notices(registry: AdapterRegistry, payloads: list[bytes]) -> int:
+    """How many notices the payloads hold, by the same translation the ingest service runs."""
+    total = 0
+    for payload in payloads:
+        ctx = TranslationContext(FORMAT, Originator(agency_id=AGENCY), utcnow(), payload)
+        outcome = translate_record(registry, ctx)
+        total += 0 if isinstance(outcome, DeadLetter) else len(outcome)
+    return total
+
+
+async def run_demo(settings: Settings, examples: Path, console: Console) -> None:
+    configured = any(
+        os.environ.get(name) for name in ("KAFKA_BOOTSTRAP_SERVERS", "NOTICES_BOOTSTRAP_SERVERS")
+    )
+    with tempfile.TemporaryDirectory(prefix="notices-demo-") as tmp:
+        if configured:
+            console.print(f"Using the Kafka cluster at {settings.bootstrap_servers}")
+            await _demo(
+                settings.model_copy(update={"topic_prefix": f"demo-{uuid.uuid4().hex[:8]}."}),
+                examples,
+                console,
+            )
+            return
+        with console.status("Starting Apache Kafka from the Maven Central jars..."):
+            broker = await asyncio.to_thread(start_kafka, Path(tmp) / "kafka")
+        console.print(f"Kafka {broker.version} up at {broker.bootstrap_servers}")
+        try:
+            await _demo(
+                settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers}),
+                examples,
+                console,
+            )
+        finally:
+            with console.status("Stopping Kafka..."):
+                await asyncio.to_thread(broker.stop)
+            console.print("Kafka stopped.")
+
+
+async def _demo(settings: Settings, examples: Path, console: Console) -> None:
+    registry = default_registry()
+    serde = NoticeSerde(SchemaCatalog.from_directory())
+    files, payloads = await asyncio.to_thread(_read_examples, examples)
+    expected = expected_notices(registry, payloads)
+    received: list[NoticeEnvelope] = []
+
+    ingest = IngestService(settings, registry=registry, serde=serde)
+    with JsonLinesSink(OUTPUT) as jsonl:
+
+        def sink(notice: NoticeEnvelope) -> None:
+            jsonl(notice)
+            received.append(notice)
+
+        subscriber = Subscriber(
+            settings,
+            topics=TopicNames(settings.topic_prefix).all_notices,
+            group_id=f"demo-{uuid.uuid4().hex[:8]}",
+            sink=sink,
+            serde=serde,
+        )
+        tasks = [asyncio.create_task(ingest.run()), asyncio.create_task(subscriber.run())]
+        try:
+            await _publish(settings, files, payloads, console)
+            await _wait_for(expected, received, tasks, console)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    _show(received, ingest, console)
+
+
+def _read_examples(examples: Path) -> tuple[list[Path], list[bytes]]:
+    """The example payloads, in name order; also empties the output file of a previous run."""
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.unlink(missing_ok=True)
+    files = sorted(examples.glob("*.json"))
+    return files, [path.read_bytes() for path in files]
+
+
+async def _publish(
+    settings: Settings, files: list[Path], payloads: list[bytes], console: Console
+) -> None:
+    producer = new_producer(settings, role="demo-liaison")
+    await producer.start()
+    try:
+        for path, payload in zip(files, payloads, strict=True):
+            meta = await publish_raw(
+                producer,
+                TopicNames(settings.topic_prefix),
+                agency_id=AGENCY,
+                fmt=FORMAT,
+                payload=payload,
+            )
+            console.print(f"published {path.name} ({len(payload)} bytes) to {meta.topic}")
+    finally:
+        await producer.stop()
+
+
+async def _wait_for(
+    expected: int,
+    received: list[NoticeEnvelope],
+    tasks: list[asyncio.Task[None]],
+    console: Console,
+) -> None:
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    with console.status("") as status:
+        while len(received) < expected:
+            status.update(f"Subscriber received {len(received)}/{expected} notices...")
+            for task in tasks:
+                if task.done():
+                    task.result()  # a service that stopped early explains itself here
+            if asyncio.get_running_loop().time() > deadline:
+                raise DemoTimeout(expected, len(received))
+            await asyncio.sleep(0.1)
+
+
+def _show(received: list[NoticeEnvelope], ingest: IngestService, console: Console) -> None:
+    table = Table(title=f"{len(received)} notices received by the subscriber")
+    table.add_column("notice_id", overflow="fold")
+    for column in ("msg", "name", "born", "nationalities", "action"):
+        table.add_column(column)
+    for notice in received:
+        body = notice.body
+        assert isinstance(body, WantedPersonNotice)
+        subject = body.subject
+        table.add_row(
+            notice.notice_id,
+            notice.msg_type.value,
+            subject.names[0].full_name,
+            ", ".join(str(span.earliest) for span in subject.dates_of_birth),
+            ", ".join(subject.nationalities),
+            body.action_requested.value,
+        )
+    console.print(table)
+    dead = sum(ingest.stats.dead_lettered.values())
+    console.print(
+        f"{dead} payload(s) sent to the dead-letter topic with the reason in headers; "
+        f"notices written to {OUTPUT}"
+    )

@@ -1,0 +1,198 @@
+"""The ingest service: raw.<agency> in, canonical notices out, dead letters for the rest.
+
+Delivery is at least once: a batch's offsets are committed only after every notice and dead
+letter produced from it was acknowledged by the broker, so a crash re-reads the batch and
+nothing is lost. A re-read produces the same notice (same id, version and content), which
+readers treat as the same fact.
+
+This module is the one error boundary of translation: adapters raise, and everything they
+raise, a bug included, becomes a dead letter with the reason, never a crashed service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
+from pydantic import ValidationError
+
+from adapters.base import TranslationContext
+from adapters.registry import AdapterRegistry
+from broker.errors import TranslationError
+from broker.kafka_clients import new_admin, new_consumer, new_producer
+from broker.models import NoticeEnvelope, Originator
+from broker.publisher import NoticePublisher
+from broker.raw import FORMAT_HEADER, header
+from broker.serde import NoticeSerde
+from broker.settings import Settings
+from broker.timeutil import from_kafka_timestamp
+from broker.topics import TopicNames, ensure_topics
+
+log = logging.getLogger(__name__)
+
+Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Why a raw record could not become notices."""
+
+    error_type: str
+    where: str
+    reason: str
+
+
+@dataclass
+class IngestStats:
+    translated: Counter[str] = field(default_factory=Counter)
+    dead_lettered: Counter[str] = field(default_factory=Counter)
+    unmapped_fields: Counter[str] = field(default_factory=Counter)
+
+
+def translate_record(
+    registry: AdapterRegistry, ctx: TranslationContext
+) -> list[NoticeEnvelope] | DeadLetter:
+    """Every notice in one raw payload, or the dead letter that explains why there are none."""
+    try:
+        adapter = registry.for_format(ctx.format)
+        if not ctx.raw:
+            raise TranslationError(format=ctx.format, where="record value", reason="empty payload")
+        return list(adapter.translate(ctx))
+    except TranslationError as exc:
+        return DeadLetter(type(exc).__name__, exc.where, exc.reason)
+    except ValidationError as exc:
+        return DeadLetter("ValidationError", "canonical notice", str(exc))
+    except Exception as exc:  # an adapter bug must not stop the hub nor lose the payload
+        log.exception("adapter for %s failed on a %d-byte payload", ctx.format, len(ctx.raw))
+        return DeadLetter(type(exc).__name__, "adapter", f"adapter bug: {exc!r}")
+
+
+def dead_letter_headers(
+    record: ConsumerRecord[bytes, bytes], letter: DeadLetter
+) -> list[tuple[str, bytes]]:
+    """The original headers, then where the record came from and why it failed."""
+    return [
+        *record.headers,
+        ("dlq.error", letter.error_type.encode()),
+        ("dlq.where", letter.where.encode()),
+        ("dlq.reason", letter.reason.encode()),
+        ("dlq.topic", record.topic.encode()),
+        ("dlq.partition", str(record.partition).encode()),
+        ("dlq.offset", str(record.offset).encode()),
+        ("dlq.timestamp", str(record.timestamp).encode()),
+    ]
+
+
+class IngestService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: AdapterRegistry,
+        serde: NoticeSerde,
+    ) -> None:
+        self.settings = settings
+        self.topics = TopicNames(settings.topic_prefix)
+        self.registry = registry
+        self.serde = serde
+        self.stats = IngestStats()
+
+    async def run(self) -> None:
+        """Consume until cancelled; a produce failure stops the service with offsets uncommitted."""
+        admin = new_admin(self.settings)
+        await admin.start()
+        try:
+            await ensure_topics(
+                admin,
+                self.topics.declared(self.settings.agencies),
+                replication_factor=self.settings.replication_factor,
+            )
+        finally:
+            await admin.close()
+        consumer = new_consumer(
+            self.settings,
+            group_id=self.settings.ingest_group_id,
+            role="ingest",
+            metadata_max_age_ms=30_000,
+        )
+        producer = new_producer(self.settings, role="ingest")
+        consumer.subscribe(pattern=self.topics.raw_pattern)
+        await producer.start()
+        try:
+            await consumer.start()
+            publisher = NoticePublisher(producer, self.serde, self.topics)
+            while True:
+                batch = await consumer.getmany(timeout_ms=500, max_records=500)
+                if batch:
+                    await self._process(batch, publisher, producer)
+                    await self._commit(consumer, batch)
+        finally:
+            await consumer.stop()
+            await producer.stop()
+
+    async def _process(
+        self,
+        batch: Batch,
+        publisher: NoticePublisher,
+        producer: AIOKafkaProducer,
+    ) -> None:
+        acks: list[Awaitable[object]] = []
+        for records in batch.values():
+            for record in records:
+                acks.extend(await self._handle(record, publisher, producer))
+        await asyncio.gather(*acks)
+
+    async def _handle(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        publisher: NoticePublisher,
+        producer: AIOKafkaProducer,
+    ) -> list[Awaitable[object]]:
+        agency = self.topics.agency_of_raw(record.topic)
+        ctx = TranslationContext(
+            format=header(record.headers, FORMAT_HEADER),
+            originator=Originator(agency_id=agency, country=self.settings.agencies.get(agency)),
+            received_at=from_kafka_timestamp(record.timestamp),
+            raw=record.value or b"",
+        )
+        outcome = translate_record(self.registry, ctx)
+        self.stats.unmapped_fields.update(ctx.unmapped)
+        if isinstance(outcome, DeadLetter):
+            log.warning(
+                "dead letter from %s[%d]@%d (%s): at %s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                ctx.format,
+                outcome.where,
+                outcome.reason,
+            )
+            self.stats.dead_lettered[outcome.error_type] += 1
+            return [await self._dead_letter(record, outcome, producer)]
+        self.stats.translated[ctx.format] += len(outcome)
+        return [await publisher.send(notice) for notice in outcome]
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], letter: DeadLetter, producer: AIOKafkaProducer
+    ) -> Awaitable[object]:
+        ack: Awaitable[object] = await producer.send(
+            self.topics.dlq,
+            value=record.value,
+            key=record.key,
+            headers=dead_letter_headers(record, letter),
+        )
+        return ack
+
+    async def _commit(self, consumer: AIOKafkaConsumer, batch: Batch) -> None:
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+        try:
+            await consumer.commit(offsets)
+        except CommitFailedError:
+            # The group rebalanced under us: the new owner re-reads these records and
+            # re-produces the same notices, which is the at-least-once contract.
+            log.warning("offsets not committed after a rebalance; records will be re-read")

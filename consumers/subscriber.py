@@ -1,0 +1,90 @@
+"""The agency-side consumer: decode canonical notices, hand each to a sink, then commit.
+
+Offsets are committed only after the sink returned for every notice up to them, so a
+subscriber that dies (or whose sink fails) before committing reads those notices again when
+it comes back: at-least-once delivery to the sink.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from broker.errors import SinkError, UndecodableNotice, WireFormatError
+from broker.kafka_clients import new_consumer
+from broker.serde import NoticeSerde
+from broker.settings import Settings
+from consumers.sinks import Sink
+
+log = logging.getLogger(__name__)
+
+
+class Subscriber:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        topics: Sequence[str],
+        group_id: str,
+        sink: Sink,
+        serde: NoticeSerde,
+    ) -> None:
+        self.settings = settings
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.sink = sink
+        self.serde = serde
+        self.delivered = 0
+
+    async def run(self) -> None:
+        """Consume until cancelled, or until a decode or sink failure stops it uncommitted."""
+        consumer = new_consumer(
+            self.settings, *self.topics, group_id=self.group_id, role="subscriber"
+        )
+        await consumer.start()
+        try:
+            while True:
+                batch = await consumer.getmany(timeout_ms=500, max_records=200)
+                for tp, records in batch.items():
+                    await self._deliver(consumer, tp, records)
+        finally:
+            await consumer.stop()
+
+    async def _deliver(
+        self,
+        consumer: AIOKafkaConsumer,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+    ) -> None:
+        done = None
+        try:
+            for record in records:
+                await self._sink_one(record)
+                done = record.offset
+        finally:
+            # Commit what the sink accepted, even when a later record failed.
+            if done is not None:
+                await consumer.commit({tp: done + 1})
+
+    async def _sink_one(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            notice = self.serde.decode(record.value or b"")
+        except WireFormatError as exc:
+            raise UndecodableNotice(
+                topic=record.topic, partition=record.partition, offset=record.offset, cause=exc
+            ) from exc
+        try:
+            result = self.sink(notice)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            raise SinkError(
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                notice_id=notice.notice_id,
+            ) from exc
+        self.delivered += 1

@@ -1,0 +1,103 @@
+"""Running the hub's real services inside a test, and reading topics back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from adapters.registry import default_registry
+from broker.ingest import IngestService
+from broker.kafka_clients import new_admin
+from broker.models import NoticeEnvelope
+from broker.schema_catalog import SchemaCatalog
+from broker.serde import NoticeSerde
+from broker.settings import Settings
+from broker.topics import TopicNames, ensure_topics
+from consumers.subscriber import Subscriber
+
+WAIT = 60.0
+SERDE = NoticeSerde(SchemaCatalog.from_directory())
+
+
+@contextlib.asynccontextmanager
+async def running(service: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[None]]:
+    """Run a service for the duration of the block; fail loudly if it died on its own."""
+    task = asyncio.create_task(service)
+    try:
+        yield task
+    finally:
+        died = task.done() and not task.cancelled() and task.exception() is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert not died, f"service stopped on its own: {task.exception()!r}"
+
+
+async def create_topics(settings: Settings) -> None:
+    admin = new_admin(settings)
+    await admin.start()
+    try:
+        await ensure_topics(
+            admin,
+            TopicNames(settings.topic_prefix).declared(settings.agencies),
+            replication_factor=settings.replication_factor,
+        )
+    finally:
+        await admin.close()
+
+
+def ingest_service(settings: Settings) -> IngestService:
+    return IngestService(settings, registry=default_registry(), serde=SERDE)
+
+
+async def receive(
+    settings: Settings, count: int, *, group_id: str, topics: list[str] | None = None
+) -> list[NoticeEnvelope]:
+    """Run a real Subscriber until ``count`` notices reached its sink, and return them."""
+    received: list[NoticeEnvelope] = []
+    subscriber = Subscriber(
+        settings,
+        topics=topics or TopicNames(settings.topic_prefix).all_notices,
+        group_id=group_id,
+        sink=received.append,
+        serde=SERDE,
+    )
+    async with running(subscriber.run()) as task:
+        await _until(lambda: len(received) >= count or task.done(), f"{count} notices")
+    return received
+
+
+async def read_records(
+    settings: Settings, topic: str, count: int
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read ``count`` records of ``topic`` from the beginning, without a consumer group."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT
+        while len(records) < count and loop.time() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def _until(condition: Any, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while not condition():
+        assert loop.time() < deadline, f"timed out after {WAIT:.0f} s waiting for {what}"
+        await asyncio.sleep(0.05)

@@ -1,0 +1,140 @@
+"""The vertical slice end to end on the real broker: raw payloads in, notices at a subscriber."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import pytest
+
+from broker.kafka_clients import new_producer
+from broker.models import MsgType, NoticeEnvelope, PartialDate, WantedPersonNotice
+from broker.publisher import NoticePublisher
+from broker.raw import FORMAT_HEADER, header, publish_raw
+from broker.settings import Settings
+from broker.topics import TopicNames
+from tests.conftest import FIXTURES, REPO_ROOT
+from tests.kafka_helpers import (
+    SERDE,
+    create_topics,
+    ingest_service,
+    read_records,
+    receive,
+    running,
+)
+from tests.samples import sample_notice
+
+pytestmark = pytest.mark.kafka
+
+RED_LIST = FIXTURES / "wanted" / "interpol_red_notices_list_page1_2021-12-11.json"
+FORMAT = "interpol-notice-json"
+
+
+async def publish_payloads(settings: Settings, *payloads: bytes, agency: str = "interpol") -> None:
+    producer = new_producer(settings, role="test-liaison")
+    await producer.start()
+    try:
+        for payload in payloads:
+            await publish_raw(
+                producer,
+                TopicNames(settings.topic_prefix),
+                agency_id=agency,
+                fmt=FORMAT,
+                payload=payload,
+            )
+    finally:
+        await producer.stop()
+
+
+def group() -> str:
+    return f"sub-{uuid.uuid4().hex[:8]}"
+
+
+async def test_interpol_red_list_page_arrives_as_20_wanted_person_notices(
+    settings: Settings,
+) -> None:
+    source = json.loads(RED_LIST.read_bytes())["_embedded"]["notices"]
+    await create_topics(settings)
+    async with running(ingest_service(settings).run()):
+        await publish_payloads(settings, RED_LIST.read_bytes())
+        received = await receive(settings, 20, group_id=group())
+
+    assert len(received) == 20
+    by_entity = {notice.source.original_id: notice for notice in received}
+    assert set(by_entity) == {item["entity_id"] for item in source}
+    for item in source:
+        notice = by_entity[item["entity_id"]]
+        body = notice.body
+        assert isinstance(body, WantedPersonNotice)
+        year, month, day = (int(part) for part in item["date_of_birth"].split("/"))
+        assert notice.notice_type == "WANTED_PERSON"
+        assert notice.notice_id == f"interpol-red-{item['entity_id']}"
+        assert body.subject.names[0].given_names == item["forename"]
+        assert body.subject.names[0].family_name == item["name"]
+        assert body.subject.dates_of_birth[0].earliest == PartialDate(
+            year=year, month=month, day=day
+        )
+        assert body.subject.nationalities == item["nationalities"]
+        assert notice.originator.agency_id == "interpol"
+
+
+async def test_partial_dates_of_birth_stay_partial(settings: Settings) -> None:
+    payload = {
+        "entity_id": "2019/12345",
+        "forename": "ANNA",
+        "name": "EXEMPEL",
+        "date_of_birth": "1975",
+        "nationalities": ["SE"],
+        "_links": {"self": {"href": "https://ws-public.interpol.int/notices/v1/red/2019-12345"}},
+    }
+    await create_topics(settings)
+    async with running(ingest_service(settings).run()):
+        await publish_payloads(settings, json.dumps(payload).encode())
+        [notice] = await receive(settings, 1, group_id=group())
+    assert isinstance(notice.body, WantedPersonNotice)
+    assert notice.body.subject.dates_of_birth[0].earliest == PartialDate(year=1975)
+
+
+async def test_malformed_payload_is_dead_lettered_and_the_next_one_goes_through(
+    settings: Settings,
+) -> None:
+    broken = b'{"entity_id": "2021/1", "name": "TRUNCATED", "_links": {'
+    good = (REPO_ROOT / "examples" / "interpol" / "red_notice_detail.json").read_bytes()
+    topics = TopicNames(settings.topic_prefix)
+    await create_topics(settings)
+    service = ingest_service(settings)
+    async with running(service.run()) as task:
+        await publish_payloads(settings, broken, good)
+        [letter] = await read_records(settings, topics.dlq, 1)
+        received = await receive(settings, 1, group_id=group())
+        assert not task.done(), "the ingest service must keep running after a bad payload"
+
+    assert letter.value == broken
+    assert header(letter.headers, FORMAT_HEADER) == FORMAT
+    assert header(letter.headers, "dlq.topic") == topics.raw("interpol")
+    assert "line 1" in header(letter.headers, "dlq.where")
+    assert header(letter.headers, "dlq.reason")
+    assert [notice.source.sha256 for notice in received] == [hashlib.sha256(good).hexdigest()]
+
+
+async def test_alert_update_cancel_of_one_notice_arrive_in_order(settings: Settings) -> None:
+    lifecycle = [(1, MsgType.ALERT), (2, MsgType.UPDATE), (3, MsgType.CANCEL)]
+    ids = [f"order-{n}" for n in range(8)]
+    await create_topics(settings)
+    producer = new_producer(settings, role="test-publisher")
+    await producer.start()
+    try:
+        publisher = NoticePublisher(producer, SERDE, TopicNames(settings.topic_prefix))
+        # Interleave eight notices so that their versions are sent back to back.
+        for version, msg_type in lifecycle:
+            for notice_id in ids:
+                await publisher.send(sample_notice(notice_id, version=version, msg_type=msg_type))
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    received = await receive(settings, len(ids) * 3, group_id=group())
+    for notice_id in ids:
+        seen: list[NoticeEnvelope] = [n for n in received if n.notice_id == notice_id]
+        assert [(n.version, n.msg_type) for n in seen] == lifecycle
