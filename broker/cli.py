@@ -10,10 +10,12 @@ import asyncio
 import logging
 import sys
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -57,14 +59,17 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _run(coro: object) -> None:
-    """Run a coroutine, turning the broker's own errors into one readable line."""
+def _run(coro: Coroutine[Any, Any, None], settings: Settings) -> None:
+    """Run a coroutine, turning the broker's and Kafka's errors into one readable line."""
     try:
-        asyncio.run(coro)  # type: ignore[arg-type]
-    except NoticeBrokerError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        asyncio.run(coro)
+    except KafkaConnectionError:
+        err_console.print(
+            f"[red]error:[/red] cannot reach Kafka at {settings.bootstrap_servers}; start one "
+            "with `notices kafka up` or set KAFKA_BOOTSTRAP_SERVERS"
+        )
         raise typer.Exit(1) from None
-    except OSError as exc:
+    except (NoticeBrokerError, KafkaError, OSError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
 
@@ -142,35 +147,30 @@ def topics_create() -> None:
     """Create every declared topic that does not exist yet (idempotent)."""
     settings = _settings()
 
-    async def create() -> list[str]:
+    async def create() -> None:
         admin = new_admin(settings)
         await admin.start()
         try:
-            return await ensure_topics(
+            created = await ensure_topics(
                 admin,
                 TopicNames(settings.topic_prefix).declared(settings.agencies),
                 replication_factor=settings.replication_factor,
             )
         finally:
             await admin.close()
+        console.print(f"created: {', '.join(created)}" if created else "all topics already exist")
 
-    try:
-        created = asyncio.run(create())
-    except (NoticeBrokerError, OSError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-    console.print(f"created: {', '.join(created)}" if created else "all topics already exist")
+    _run(create(), settings)
 
 
 @app.command()
 def ingest() -> None:
     """Run the ingest service: raw.<agency> -> notices.<type>, failures to notices.dlq."""
+    settings = _settings()
     service = IngestService(
-        _settings(),
-        registry=default_registry(),
-        serde=NoticeSerde(SchemaCatalog.from_directory()),
+        settings, registry=default_registry(), serde=NoticeSerde(SchemaCatalog.from_directory())
     )
-    _run(until_signalled(service.run()))
+    _run(until_signalled(service.run()), settings)
 
 
 @app.command()
@@ -191,7 +191,7 @@ def subscribe(
             sink=sink,
             serde=NoticeSerde(SchemaCatalog.from_directory()),
         )
-        _run(until_signalled(subscriber.run()))
+        _run(until_signalled(subscriber.run()), settings)
 
 
 @app.command()
@@ -224,7 +224,7 @@ def publish(
         finally:
             await producer.stop()
 
-    _run(send())
+    _run(send(), settings)
 
 
 @app.command()
@@ -239,7 +239,8 @@ def demo(
     if not examples.is_dir():
         err_console.print(f"[red]error:[/red] no example folder at {examples}")
         raise typer.Exit(2)
-    _run(run_demo(_settings(), examples, console))
+    settings = _settings()
+    _run(run_demo(settings, examples, console), settings)
 
 
 if __name__ == "__main__":
