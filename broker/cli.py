@@ -22,13 +22,13 @@ from rich.console import Console
 from adapters.registry import default_registry
 from broker.errors import NoticeBrokerError
 from broker.ingest import IngestService
-from broker.kafka_clients import new_admin, new_producer
+from broker.kafka_clients import new_producer
 from broker.lifecycle import until_signalled
 from broker.raw import publish_raw
 from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
-from broker.topics import TopicNames, ensure_topics
+from broker.topics import TopicNames, ensure_declared_topics
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
 from ops import local_kafka
@@ -148,16 +148,7 @@ def topics_create() -> None:
     settings = _settings()
 
     async def create() -> None:
-        admin = new_admin(settings)
-        await admin.start()
-        try:
-            created = await ensure_topics(
-                admin,
-                TopicNames(settings.topic_prefix).declared(settings.agencies),
-                replication_factor=settings.replication_factor,
-            )
-        finally:
-            await admin.close()
+        created = await ensure_declared_topics(settings)
         console.print(f"created: {', '.join(created)}" if created else "all topics already exist")
 
     _run(create(), settings)
@@ -169,6 +160,11 @@ def ingest() -> None:
     settings = _settings()
     service = IngestService(
         settings, registry=default_registry(), serde=NoticeSerde(SchemaCatalog.from_directory())
+    )
+    topics = TopicNames(settings.topic_prefix)
+    console.print(
+        f"Ingesting {topics.raw('*')} at {settings.bootstrap_servers} into "
+        f"{', '.join(topics.all_notices)} (Ctrl-C stops)"
     )
     _run(until_signalled(service.run()), settings)
 
@@ -190,6 +186,10 @@ def subscribe(
             group_id=group,
             sink=sink,
             serde=NoticeSerde(SchemaCatalog.from_directory()),
+        )
+        console.print(
+            f"Subscribed to {', '.join(subscriber.topics)} as group {group}, writing to {out} "
+            "(Ctrl-C stops)"
         )
         _run(until_signalled(subscriber.run()), settings)
 

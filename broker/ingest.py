@@ -24,14 +24,14 @@ from pydantic import ValidationError
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry
 from broker.errors import TranslationError
-from broker.kafka_clients import new_admin, new_consumer, new_producer
+from broker.kafka_clients import new_consumer, new_producer
 from broker.models import NoticeEnvelope, Originator
 from broker.publisher import NoticePublisher
 from broker.raw import FORMAT_HEADER, header
 from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.timeutil import from_kafka_timestamp
-from broker.topics import TopicNames, ensure_topics
+from broker.topics import TopicNames, ensure_declared_topics
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +104,7 @@ class IngestService:
 
     async def run(self) -> None:
         """Consume until cancelled; a produce failure stops the service with offsets uncommitted."""
-        admin = new_admin(self.settings)
-        await admin.start()
-        try:
-            await ensure_topics(
-                admin,
-                self.topics.declared(self.settings.agencies),
-                replication_factor=self.settings.replication_factor,
-            )
-        finally:
-            await admin.close()
+        await ensure_declared_topics(self.settings)
         consumer = new_consumer(
             self.settings,
             group_id=self.settings.ingest_group_id,
@@ -136,23 +127,27 @@ class IngestService:
             await producer.stop()
 
     async def _process(
-        self,
-        batch: Batch,
-        publisher: NoticePublisher,
-        producer: AIOKafkaProducer,
+        self, batch: Batch, publisher: NoticePublisher, producer: AIOKafkaProducer
     ) -> None:
+        """Send what every record of the batch became, then wait until the broker has it all."""
         acks: list[Awaitable[object]] = []
         for records in batch.values():
             for record in records:
-                acks.extend(await self._handle(record, publisher, producer))
+                outcome = self._translate(record)
+                if isinstance(outcome, DeadLetter):
+                    acks.append(
+                        await producer.send(
+                            self.topics.dlq,
+                            value=record.value,
+                            key=record.key,
+                            headers=dead_letter_headers(record, outcome),
+                        )
+                    )
+                else:
+                    acks.extend([await publisher.send(notice) for notice in outcome])
         await asyncio.gather(*acks)
 
-    async def _handle(
-        self,
-        record: ConsumerRecord[bytes, bytes],
-        publisher: NoticePublisher,
-        producer: AIOKafkaProducer,
-    ) -> list[Awaitable[object]]:
+    def _translate(self, record: ConsumerRecord[bytes, bytes]) -> list[NoticeEnvelope] | DeadLetter:
         agency = self.topics.agency_of_raw(record.topic)
         ctx = TranslationContext(
             format=header(record.headers, FORMAT_HEADER),
@@ -173,20 +168,9 @@ class IngestService:
                 outcome.reason,
             )
             self.stats.dead_lettered[outcome.error_type] += 1
-            return [await self._dead_letter(record, outcome, producer)]
-        self.stats.translated[ctx.format] += len(outcome)
-        return [await publisher.send(notice) for notice in outcome]
-
-    async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], letter: DeadLetter, producer: AIOKafkaProducer
-    ) -> Awaitable[object]:
-        ack: Awaitable[object] = await producer.send(
-            self.topics.dlq,
-            value=record.value,
-            key=record.key,
-            headers=dead_letter_headers(record, letter),
-        )
-        return ack
+        else:
+            self.stats.translated[ctx.format] += len(outcome)
+        return outcome
 
     async def _commit(self, consumer: AIOKafkaConsumer, batch: Batch) -> None:
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from broker.kafka_clients import new_admin
 from broker.models import NoticeType
+from broker.settings import Settings
 
 _NOTICE_TOPIC_SUFFIX = {
     NoticeType.WANTED_PERSON: "wanted-person",
@@ -72,6 +74,20 @@ class TopicNames:
             TopicSpec(self.dlq, 3, dlq),
             *(TopicSpec(self.raw(agency), 3, raw) for agency in sorted(agencies)),
         ]
+
+
+async def ensure_declared_topics(settings: Settings) -> list[str]:
+    """Create every topic the hub declares for ``settings`` that is missing."""
+    admin = new_admin(settings)
+    await admin.start()
+    try:
+        return await ensure_topics(
+            admin,
+            TopicNames(settings.topic_prefix).declared(settings.agencies),
+            replication_factor=settings.replication_factor,
+        )
+    finally:
+        await admin.close()
 
 
 async def ensure_topics(

@@ -11,12 +11,11 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from adapters.registry import default_registry
 from broker.ingest import IngestService
-from broker.kafka_clients import new_admin
 from broker.models import NoticeEnvelope
 from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
-from broker.topics import TopicNames, ensure_topics
+from broker.topics import TopicNames
 from consumers.subscriber import Subscriber
 
 WAIT = 60.0
@@ -35,19 +34,6 @@ async def running(service: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.T
         with contextlib.suppress(asyncio.CancelledError):
             await task
         assert not died, f"service stopped on its own: {task.exception()!r}"
-
-
-async def create_topics(settings: Settings) -> None:
-    admin = new_admin(settings)
-    await admin.start()
-    try:
-        await ensure_topics(
-            admin,
-            TopicNames(settings.topic_prefix).declared(settings.agencies),
-            replication_factor=settings.replication_factor,
-        )
-    finally:
-        await admin.close()
 
 
 def ingest_service(settings: Settings) -> IngestService:

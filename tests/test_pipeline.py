@@ -13,11 +13,10 @@ from broker.models import MsgType, NoticeEnvelope, PartialDate, WantedPersonNoti
 from broker.publisher import NoticePublisher
 from broker.raw import FORMAT_HEADER, header, publish_raw
 from broker.settings import Settings
-from broker.topics import TopicNames
+from broker.topics import TopicNames, ensure_declared_topics
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.kafka_helpers import (
     SERDE,
-    create_topics,
     ingest_service,
     read_records,
     receive,
@@ -55,7 +54,7 @@ async def test_interpol_red_list_page_arrives_as_20_wanted_person_notices(
     settings: Settings,
 ) -> None:
     source = json.loads(RED_LIST.read_bytes())["_embedded"]["notices"]
-    await create_topics(settings)
+    await ensure_declared_topics(settings)
     async with running(ingest_service(settings).run()):
         await publish_payloads(settings, RED_LIST.read_bytes())
         received = await receive(settings, 20, group_id=group())
@@ -88,7 +87,7 @@ async def test_partial_dates_of_birth_stay_partial(settings: Settings) -> None:
         "nationalities": ["SE"],
         "_links": {"self": {"href": "https://ws-public.interpol.int/notices/v1/red/2019-12345"}},
     }
-    await create_topics(settings)
+    await ensure_declared_topics(settings)
     async with running(ingest_service(settings).run()):
         await publish_payloads(settings, json.dumps(payload).encode())
         [notice] = await receive(settings, 1, group_id=group())
@@ -102,7 +101,7 @@ async def test_malformed_payload_is_dead_lettered_and_the_next_one_goes_through(
     broken = b'{"entity_id": "2021/1", "name": "TRUNCATED", "_links": {'
     good = (REPO_ROOT / "examples" / "interpol" / "red_notice_detail.json").read_bytes()
     topics = TopicNames(settings.topic_prefix)
-    await create_topics(settings)
+    await ensure_declared_topics(settings)
     service = ingest_service(settings)
     async with running(service.run()) as task:
         await publish_payloads(settings, broken, good)
@@ -121,7 +120,7 @@ async def test_malformed_payload_is_dead_lettered_and_the_next_one_goes_through(
 async def test_alert_update_cancel_of_one_notice_arrive_in_order(settings: Settings) -> None:
     lifecycle = [(1, MsgType.ALERT), (2, MsgType.UPDATE), (3, MsgType.CANCEL)]
     ids = [f"order-{n}" for n in range(8)]
-    await create_topics(settings)
+    await ensure_declared_topics(settings)
     producer = new_producer(settings, role="test-publisher")
     await producer.start()
     try:

@@ -15,9 +15,9 @@ from broker.kafka_clients import new_admin, new_producer
 from broker.models import MsgType
 from broker.publisher import NoticePublisher
 from broker.settings import Settings
-from broker.topics import TopicNames
+from broker.topics import TopicNames, ensure_declared_topics
 from tests.conftest import REPO_ROOT
-from tests.kafka_helpers import SERDE, WAIT, create_topics, receive
+from tests.kafka_helpers import SERDE, WAIT, receive
 from tests.samples import sample_notice
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -56,7 +56,7 @@ async def test_notices_not_committed_before_a_kill_are_read_again(
 ) -> None:
     notice_id = f"restart-{uuid.uuid4().hex[:6]}"
     group_id = f"agency-{uuid.uuid4().hex[:6]}"
-    await create_topics(settings)
+    await ensure_declared_topics(settings)
     await publish_versions(settings, notice_id, 5)
 
     seen_file = tmp_path / "seen.txt"
