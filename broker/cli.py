@@ -176,16 +176,21 @@ def subscribe(
     topic: Annotated[
         list[str] | None, typer.Option(help="Topic to read (repeatable) [default: notices.*].")
     ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="JSON-lines file for records that do not decode [default: OUT.rejects]."),
+    ] = None,
 ) -> None:
     """Run a subscriber that appends each notice to a JSON-lines file, then commits."""
     settings = _settings()
-    with JsonLinesSink(out) as sink:
+    with JsonLinesSink(out) as sink, JsonLinesSink(rejects or Path(f"{out}.rejects")) as rejected:
         subscriber = Subscriber(
             settings,
             topics=topic or TopicNames(settings.topic_prefix).all_notices,
             group_id=group,
             sink=sink,
             serde=NoticeSerde(SchemaCatalog.from_directory()),
+            rejects=rejected.reject,
         )
         console.print(
             f"Subscribed to {', '.join(subscriber.topics)} as group {group}, writing to {out} "

@@ -54,14 +54,17 @@ class UnsupportedFormat(TranslationError):
 
 
 class WireFormatError(NoticeBrokerError):
-    """Bytes read from a notices topic could not be decoded into a notice."""
+    """Bytes read from a notices topic could not be decoded into a notice; ``data`` holds them."""
+
+    def __init__(self, message: str, *, data: bytes) -> None:
+        self.data = data
+        super().__init__(message)
 
 
 class MalformedMessage(WireFormatError):
     def __init__(self, reason: str, *, data: bytes) -> None:
         self.reason = reason
-        self.data = data
-        super().__init__(f"malformed notice message ({len(data)} bytes): {reason}")
+        super().__init__(f"malformed notice message ({len(data)} bytes): {reason}", data=data)
 
 
 class UnknownSchema(WireFormatError):
@@ -72,10 +75,10 @@ class UnknownSchema(WireFormatError):
 
     def __init__(self, fingerprint: bytes, *, data: bytes) -> None:
         self.fingerprint = fingerprint
-        self.data = data
         super().__init__(
             f"unknown writer schema: CRC-64-AVRO fingerprint {fingerprint.hex()} is not in the "
-            "schema catalog"
+            "schema catalog",
+            data=data,
         )
 
 
@@ -91,7 +94,7 @@ class UndecodableNotice(WireFormatError):
         self.partition = partition
         self.offset = offset
         self.cause = cause
-        super().__init__(f"{topic}[{partition}]@{offset}: {cause}")
+        super().__init__(f"{topic}[{partition}]@{offset}: {cause}", data=cause.data)
 
 
 class SinkError(NoticeBrokerError):

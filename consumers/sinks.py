@@ -7,14 +7,19 @@ again, never lost.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 
+import orjson
+
+from broker.errors import UndecodableNotice
 from broker.models import NoticeEnvelope
 
 Sink = Callable[[NoticeEnvelope], Awaitable[None] | None]
+RejectSink = Callable[[UndecodableNotice], Awaitable[None] | None]
 
 
 class JsonLinesSink:
@@ -26,7 +31,21 @@ class JsonLinesSink:
         self._file = path.open("a", encoding="utf-8")
 
     def __call__(self, notice: NoticeEnvelope) -> None:
-        self._file.write(notice.model_dump_json() + "\n")
+        self._append(notice.model_dump_json())
+
+    def reject(self, undecodable: UndecodableNotice) -> None:
+        """A record that did not decode, with its bytes in base64, so it can be replayed."""
+        line = {
+            "topic": undecodable.topic,
+            "partition": undecodable.partition,
+            "offset": undecodable.offset,
+            "error": str(undecodable.cause),
+            "value_base64": base64.b64encode(undecodable.data).decode(),
+        }
+        self._append(orjson.dumps(line).decode())
+
+    def _append(self, line: str) -> None:
+        self._file.write(line + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
 

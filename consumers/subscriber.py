@@ -3,13 +3,18 @@
 Offsets are committed only after the sink returned for every notice up to them, so a
 subscriber that dies (or whose sink fails) before committing reads those notices again when
 it comes back: at-least-once delivery to the sink.
+
+A record that does not decode (an unknown writer schema, corrupt bytes) goes to the reject
+sink when one is given, with its bytes and position, and reading goes on; without one the
+subscriber stops on it, uncommitted. Either way it is never skipped silently.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -17,9 +22,10 @@ from broker.errors import SinkError, UndecodableNotice, WireFormatError
 from broker.kafka_clients import new_consumer
 from broker.serde import NoticeSerde
 from broker.settings import Settings
-from consumers.sinks import Sink
+from consumers.sinks import RejectSink, Sink
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Subscriber:
@@ -31,13 +37,16 @@ class Subscriber:
         group_id: str,
         sink: Sink,
         serde: NoticeSerde,
+        rejects: RejectSink | None = None,
     ) -> None:
         self.settings = settings
         self.topics = list(topics)
         self.group_id = group_id
         self.sink = sink
+        self.rejects = rejects
         self.serde = serde
         self.delivered = 0
+        self.rejected = 0
 
     async def run(self) -> None:
         """Consume until cancelled, or until a decode or sink failure stops it uncommitted."""
@@ -73,13 +82,17 @@ class Subscriber:
         try:
             notice = self.serde.decode(record.value or b"")
         except WireFormatError as exc:
-            raise UndecodableNotice(
+            undecodable = UndecodableNotice(
                 topic=record.topic, partition=record.partition, offset=record.offset, cause=exc
-            ) from exc
+            )
+            if self.rejects is None:
+                raise undecodable from exc
+            log.warning("rejected %s", undecodable)
+            await _call(self.rejects, undecodable)
+            self.rejected += 1
+            return
         try:
-            result = self.sink(notice)
-            if inspect.isawaitable(result):
-                await result
+            await _call(self.sink, notice)
         except Exception as exc:
             raise SinkError(
                 topic=record.topic,
@@ -88,3 +101,10 @@ class Subscriber:
                 notice_id=notice.notice_id,
             ) from exc
         self.delivered += 1
+
+
+async def _call(sink: Callable[[T], Awaitable[None] | None], item: T) -> None:
+    """Sinks may be plain functions or coroutines."""
+    result = sink(item)
+    if inspect.isawaitable(result):
+        await result

@@ -53,7 +53,7 @@ async def receive(
         serde=SERDE,
     )
     async with running(subscriber.run()) as task:
-        await _until(lambda: len(received) >= count or task.done(), f"{count} notices")
+        await until(lambda: len(received) >= count or task.done(), f"{count} notices")
     return received
 
 
@@ -81,7 +81,7 @@ async def read_records(
     return records
 
 
-async def _until(condition: Any, what: str) -> None:
+async def until(condition: Any, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT
     while not condition():

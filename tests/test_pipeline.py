@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,8 @@ from broker.publisher import NoticePublisher
 from broker.raw import FORMAT_HEADER, header, publish_raw
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
+from consumers.sinks import JsonLinesSink
+from consumers.subscriber import Subscriber
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.kafka_helpers import (
     SERDE,
@@ -21,6 +25,7 @@ from tests.kafka_helpers import (
     read_records,
     receive,
     running,
+    until,
 )
 from tests.samples import sample_notice
 
@@ -137,3 +142,39 @@ async def test_alert_update_cancel_of_one_notice_arrive_in_order(settings: Setti
     for notice_id in ids:
         seen: list[NoticeEnvelope] = [n for n in received if n.notice_id == notice_id]
         assert [(n.version, n.msg_type) for n in seen] == lifecycle
+
+
+async def test_a_record_that_does_not_decode_goes_to_the_rejects_with_its_bytes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    topics = TopicNames(settings.topic_prefix)
+    foreign = b"\xc3\x01" + bytes(8) + b"written with a schema nobody here knows"
+    good = sample_notice("after-the-reject")
+    await ensure_declared_topics(settings)
+    producer = new_producer(settings, role="test-publisher")
+    await producer.start()
+    try:
+        topic = topics.notices(good.notice_type)
+        await producer.send_and_wait(topic, foreign, key=good.notice_id.encode())
+        await NoticePublisher(producer, SERDE, topics).publish(good)
+    finally:
+        await producer.stop()
+
+    received: list[NoticeEnvelope] = []
+    with JsonLinesSink(tmp_path / "rejects.jsonl") as rejects:
+        subscriber = Subscriber(
+            settings,
+            topics=[topic],
+            group_id=group(),
+            sink=received.append,
+            serde=SERDE,
+            rejects=rejects.reject,
+        )
+        async with running(subscriber.run()):
+            await until(lambda: len(received) == 1, "the notice after the reject")
+
+    [reject] = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    assert base64.b64decode(reject["value_base64"]) == foreign
+    assert reject["topic"] == topic
+    assert "0000000000000000 is not in the schema catalog" in reject["error"]
+    assert [notice.notice_id for notice in received] == ["after-the-reject"]
