@@ -20,7 +20,7 @@ from rich.table import Table
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry, default_registry
 from broker.errors import NoticeBrokerError
-from broker.ingest import DeadLetter, IngestService, translate_record
+from broker.ingest import IngestService
 from broker.kafka_clients import new_producer
 from broker.models import NoticeEnvelope, Originator, WantedPersonNotice
 from broker.raw import publish_raw
@@ -29,6 +29,7 @@ from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.timeutil import utcnow
 from broker.topics import TopicNames
+from broker.translation import DeadLetter, translate_record
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
 from ops.local_kafka import start_kafka

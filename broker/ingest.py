@@ -5,8 +5,7 @@ letter produced from it was acknowledged by the broker, so a crash re-reads the 
 nothing is lost. A re-read produces the same notice (same id, version and content), which
 readers treat as the same fact.
 
-This module is the one error boundary of translation: adapters raise, and everything they
-raise, a bug included, becomes a dead letter with the reason, never a crashed service.
+Translation itself, and its error boundary, is ``broker.translation``: pure, no Kafka.
 """
 
 from __future__ import annotations
@@ -19,11 +18,9 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
-from pydantic import ValidationError
 
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry
-from broker.errors import TranslationError
 from broker.kafka_clients import new_consumer, new_producer
 from broker.models import NoticeEnvelope, Originator
 from broker.publisher import NoticePublisher
@@ -32,19 +29,11 @@ from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.timeutil import from_kafka_timestamp
 from broker.topics import TopicNames, ensure_declared_topics
+from broker.translation import DeadLetter, translate_record
 
 log = logging.getLogger(__name__)
 
 Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """Why a raw record could not become notices."""
-
-    error_type: str
-    where: str
-    reason: str
 
 
 @dataclass
@@ -52,24 +41,6 @@ class IngestStats:
     translated: Counter[str] = field(default_factory=Counter)
     dead_lettered: Counter[str] = field(default_factory=Counter)
     unmapped_fields: Counter[str] = field(default_factory=Counter)
-
-
-def translate_record(
-    registry: AdapterRegistry, ctx: TranslationContext
-) -> list[NoticeEnvelope] | DeadLetter:
-    """Every notice in one raw payload, or the dead letter that explains why there are none."""
-    try:
-        adapter = registry.for_format(ctx.format)
-        if not ctx.raw:
-            raise TranslationError(format=ctx.format, where="record value", reason="empty payload")
-        return list(adapter.translate(ctx))
-    except TranslationError as exc:
-        return DeadLetter(type(exc).__name__, exc.where, exc.reason)
-    except ValidationError as exc:
-        return DeadLetter("ValidationError", "canonical notice", str(exc))
-    except Exception as exc:  # an adapter bug must not stop the hub nor lose the payload
-        log.exception("adapter for %s failed on a %d-byte payload", ctx.format, len(ctx.raw))
-        return DeadLetter(type(exc).__name__, "adapter", f"adapter bug: {exc!r}")
 
 
 def dead_letter_headers(
