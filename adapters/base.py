@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from broker.models import NoticeEnvelope, Originator, Source
@@ -33,8 +34,9 @@ class TranslationContext:
     raw: bytes
     unmapped: Counter[str] = field(default_factory=Counter)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        """Hashed once per payload, however many notices it holds."""
         return hashlib.sha256(self.raw).hexdigest()
 
     def source(self, adapter: Adapter, original_id: str | None) -> Source:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -33,11 +34,14 @@ from broker.translation import DeadLetter, translate_record
 
 log = logging.getLogger(__name__)
 
+_INDEX = re.compile(r"\[\d+\]")
 Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 
 @dataclass
 class IngestStats:
+    """What the service did since it started, by format or error type (metrics read these)."""
+
     translated: Counter[str] = field(default_factory=Counter)
     dead_lettered: Counter[str] = field(default_factory=Counter)
     unmapped_fields: Counter[str] = field(default_factory=Counter)
@@ -127,7 +131,7 @@ class IngestService:
             raw=record.value or b"",
         )
         outcome = translate_record(self.registry, ctx)
-        self.stats.unmapped_fields.update(ctx.unmapped)
+        self._count_unmapped(ctx)
         if isinstance(outcome, DeadLetter):
             log.warning(
                 "dead letter from %s[%d]@%d (%s): at %s: %s",
@@ -142,6 +146,17 @@ class IngestService:
         else:
             self.stats.translated[ctx.format] += len(outcome)
         return outcome
+
+    def _count_unmapped(self, ctx: TranslationContext) -> None:
+        """Count unmapped source fields by path, array indices collapsed, and say so the first
+        time one appears: a new field usually means the source changed its format."""
+        for where, count in ctx.unmapped.items():
+            field_path = f"{ctx.format}:{_INDEX.sub('[*]', where)}"
+            if field_path not in self.stats.unmapped_fields:
+                log.warning(
+                    "unmapped source field %s (first seen; counted from now on)", field_path
+                )
+            self.stats.unmapped_fields[field_path] += count
 
     async def _commit(self, consumer: AIOKafkaConsumer, batch: Batch) -> None:
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}

@@ -40,17 +40,13 @@ class Sex(StrEnum):
 
 
 class Level(StrEnum):
-    """The common classification scale; members compare by rank, lowest first."""
+    """The common classification scale, lowest first."""
 
     UNCLASSIFIED = "UNCLASSIFIED"
     RESTRICTED = "RESTRICTED"
     CONFIDENTIAL = "CONFIDENTIAL"
     SECRET = "SECRET"
     TOP_SECRET = "TOP_SECRET"
-
-    @property
-    def rank(self) -> int:
-        return list(Level).index(self)
 
 
 class Tlp(StrEnum):

@@ -61,6 +61,3 @@ class SchemaCatalog:
             return self._writers[fingerprint]
         except KeyError:
             raise UnknownSchema(fingerprint, data=data) from None
-
-    def __contains__(self, fingerprint: bytes) -> bool:
-        return fingerprint in self._writers

@@ -60,11 +60,16 @@ async def test_interpol_red_list_page_arrives_as_20_wanted_person_notices(
 ) -> None:
     source = json.loads(RED_LIST.read_bytes())["_embedded"]["notices"]
     await ensure_declared_topics(settings)
-    async with running(ingest_service(settings).run()):
+    service = ingest_service(settings)
+    async with running(service.run()):
         await publish_payloads(settings, RED_LIST.read_bytes())
         received = await receive(settings, 20, group_id=group())
 
     assert len(received) == 20
+    assert service.stats.translated == {FORMAT: 20}
+    # Paging fields and image links are not notice data: counted, once per notice for links.
+    assert service.stats.unmapped_fields[f"{FORMAT}:$.total"] == 1
+    assert service.stats.unmapped_fields[f"{FORMAT}:$._embedded.notices[*]._links.images"] == 20
     by_entity = {notice.source.original_id: notice for notice in received}
     assert set(by_entity) == {item["entity_id"] for item in source}
     for item in source:
