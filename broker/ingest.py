@@ -1,41 +1,37 @@
 """The ingest service: raw.<agency> in, canonical notices out, dead letters for the rest.
 
-Delivery is at least once: a batch's offsets are committed only after every notice and dead
-letter produced from it was acknowledged by the broker, so a crash re-reads the batch and
-nothing is lost. A re-read produces the same notice (same id, version and content), which
-readers treat as the same fact.
+Exactly once for ``read_committed`` readers: the notices and dead letters made from a batch of
+raw records are produced in one Kafka transaction with the batch's input offsets
+(``broker.transactional``), so a crash at any point neither loses a payload nor publishes a
+notice twice.
 
 Translation itself, and its error boundary, is ``broker.translation``: pure, no Kafka.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections import Counter
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka import ConsumerRecord
 
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry
-from broker.kafka_clients import new_consumer, new_producer
-from broker.models import NoticeEnvelope, Originator
-from broker.publisher import NoticePublisher
+from broker.models import Originator
+from broker.publisher import notice_record
 from broker.raw import FORMAT_HEADER, header
 from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.timeutil import from_kafka_timestamp
 from broker.topics import TopicNames, ensure_declared_topics
+from broker.transactional import Outgoing, TransactionalProcessor
 from broker.translation import DeadLetter, translate_record
 
 log = logging.getLogger(__name__)
 
 _INDEX = re.compile(r"\[\d+\]")
-Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 
 @dataclass
@@ -76,53 +72,17 @@ class IngestService:
         self.registry = registry
         self.serde = serde
         self.stats = IngestStats()
+        self.processor = TransactionalProcessor(
+            settings, group_id=settings.ingest_group_id, role="ingest", transform=self.transform
+        )
 
     async def run(self) -> None:
-        """Consume until cancelled; a produce failure stops the service with offsets uncommitted."""
+        """Consume every raw topic until cancelled (a new agency's topic is found by pattern)."""
         await ensure_declared_topics(self.settings)
-        consumer = new_consumer(
-            self.settings,
-            group_id=self.settings.ingest_group_id,
-            role="ingest",
-            metadata_max_age_ms=30_000,
-        )
-        producer = new_producer(self.settings, role="ingest")
-        consumer.subscribe(pattern=self.topics.raw_pattern)
-        await producer.start()
-        try:
-            await consumer.start()
-            publisher = NoticePublisher(producer, self.serde, self.topics)
-            while True:
-                batch = await consumer.getmany(timeout_ms=500, max_records=500)
-                if batch:
-                    await self._process(batch, publisher, producer)
-                    await self._commit(consumer, batch)
-        finally:
-            await consumer.stop()
-            await producer.stop()
+        await self.processor.run(pattern=self.topics.raw_pattern)
 
-    async def _process(
-        self, batch: Batch, publisher: NoticePublisher, producer: AIOKafkaProducer
-    ) -> None:
-        """Send what every record of the batch became, then wait until the broker has it all."""
-        acks: list[Awaitable[object]] = []
-        for records in batch.values():
-            for record in records:
-                outcome = self._translate(record)
-                if isinstance(outcome, DeadLetter):
-                    acks.append(
-                        await producer.send(
-                            self.topics.dlq,
-                            value=record.value,
-                            key=record.key,
-                            headers=dead_letter_headers(record, outcome),
-                        )
-                    )
-                else:
-                    acks.extend([await publisher.send(notice) for notice in outcome])
-        await asyncio.gather(*acks)
-
-    def _translate(self, record: ConsumerRecord[bytes, bytes]) -> list[NoticeEnvelope] | DeadLetter:
+    def transform(self, record: ConsumerRecord[bytes, bytes]) -> list[Outgoing]:
+        """The notices in one raw record, or its dead letter: never nothing, never an exception."""
         agency = self.topics.agency_of_raw(record.topic)
         ctx = TranslationContext(
             format=header(record.headers, FORMAT_HEADER),
@@ -143,9 +103,16 @@ class IngestService:
                 outcome.reason,
             )
             self.stats.dead_lettered[outcome.error_type] += 1
-        else:
-            self.stats.translated[ctx.format] += len(outcome)
-        return outcome
+            return [
+                Outgoing(
+                    topic=self.topics.dlq,
+                    value=record.value,
+                    key=record.key,
+                    headers=dead_letter_headers(record, outcome),
+                )
+            ]
+        self.stats.translated[ctx.format] += len(outcome)
+        return [notice_record(notice, self.serde, self.topics) for notice in outcome]
 
     def _count_unmapped(self, ctx: TranslationContext) -> None:
         """Count unmapped source fields by path, array indices collapsed, and say so the first
@@ -153,16 +120,5 @@ class IngestService:
         for where, count in ctx.unmapped.items():
             field_path = f"{ctx.format}:{_INDEX.sub('[*]', where)}"
             if field_path not in self.stats.unmapped_fields:
-                log.warning(
-                    "unmapped source field %s (first seen; counted from now on)", field_path
-                )
+                log.info("unmapped source field %s (first seen; counted from now on)", field_path)
             self.stats.unmapped_fields[field_path] += count
-
-    async def _commit(self, consumer: AIOKafkaConsumer, batch: Batch) -> None:
-        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-        try:
-            await consumer.commit(offsets)
-        except CommitFailedError:
-            # The group rebalanced under us: the new owner re-reads these records and
-            # re-produces the same notices, which is the at-least-once contract.
-            log.warning("offsets not committed after a rebalance; records will be re-read")

@@ -11,6 +11,7 @@ from aiokafka.structs import RecordMetadata
 from broker.models import NoticeEnvelope
 from broker.serde import NoticeSerde
 from broker.topics import TopicNames
+from broker.transactional import Outgoing
 
 CONTENT_TYPE = b"application/vnd.noticebroker.envelope+avro"
 
@@ -25,6 +26,16 @@ def routing_headers(notice: NoticeEnvelope) -> list[tuple[str, bytes]]:
     ]
 
 
+def notice_record(notice: NoticeEnvelope, serde: NoticeSerde, topics: TopicNames) -> Outgoing:
+    """The Kafka record of ``notice``: on its type's topic, keyed by notice_id."""
+    return Outgoing(
+        topic=topics.notices(notice.notice_type),
+        value=serde.encode(notice),
+        key=notice.notice_id.encode(),
+        headers=routing_headers(notice),
+    )
+
+
 class NoticePublisher:
     """Sends notices keyed by notice_id, so every version of one notice shares a partition and
     ALERT, UPDATE and CANCEL are read in the order they were published."""
@@ -36,11 +47,9 @@ class NoticePublisher:
 
     async def send(self, notice: NoticeEnvelope) -> asyncio.Future[RecordMetadata]:
         """Queue ``notice``; the returned future resolves once the broker acknowledged it."""
+        record = notice_record(notice, self._serde, self._topics)
         ack: asyncio.Future[RecordMetadata] = await self._producer.send(
-            self._topics.notices(notice.notice_type),
-            value=self._serde.encode(notice),
-            key=notice.notice_id.encode(),
-            headers=routing_headers(notice),
+            record.topic, value=record.value, key=record.key, headers=list(record.headers)
         )
         return ack
 

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         "NOTICES_AGENCIES.",
     )
     linger_ms: int = Field(default=5, ge=0, description="Producer linger.ms.")
+    batch_max_records: int = Field(
+        default=500,
+        ge=1,
+        description="Most records a service takes from Kafka at once; the ingest service "
+        "commits one transaction per partition of such a batch.",
+    )
     ingest_group_id: str = Field(
         default="notices-ingest", description="Consumer group of the ingest service."
     )

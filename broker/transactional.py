@@ -1,0 +1,179 @@
+"""Consume, transform, produce: each input batch and its outputs in one Kafka transaction.
+
+The outputs of a batch and the commit of its input offsets become visible together or not at
+all, so a crash at any point neither loses nor duplicates anything for ``read_committed``
+readers.
+
+aiokafka has no KIP-447 (transactional offset commits carry no group generation), so zombies
+are fenced the older way, as Kafka Streams did before 2.6 (see ../shared/KAFKA-LOCAL.md):
+- one transactional producer per input partition, its transactional id derived from the group,
+  topic and partition, so whoever processes a partition has the same id and starting its
+  producer fences any previous owner;
+- a partition's position is taken from the committed offset *after* its producer started, so
+  nothing a fenced owner committed is processed twice;
+- a rebalance waits for the batch in flight (one lock), so no transaction spans a revocation;
+- a transaction that fails, or whose commit outcome is unknown, is never retried on the same
+  producer: the producer is replaced (the new epoch aborts whatever the old one left open) and
+  the partition rewinds to its committed offset.
+A producer fenced by another instance means this instance is the zombie: that is fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError, ProducerFenced
+
+from broker.kafka_clients import new_consumer, new_producer
+from broker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_CLOSE_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One record to produce, as a transform returns it."""
+
+    topic: str
+    value: bytes | None
+    key: bytes | None = None
+    headers: Sequence[tuple[str, bytes]] = field(default_factory=list)
+
+
+Transform = Callable[[ConsumerRecord[bytes, bytes]], list[Outgoing]]
+"""What one input record becomes. Must not raise: failures are outputs too (dead letters)."""
+
+
+class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, processor: TransactionalProcessor) -> None:
+        self._processor = processor
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        async with self._processor.lock:
+            for tp in revoked:
+                await self._processor.drop_producer(tp)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        """Producers are made on a partition's first batch, where fencing and rewind happen."""
+
+
+class TransactionalProcessor:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        group_id: str,
+        role: str,
+        transform: Transform,
+        commit_timeout: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.group_id = group_id
+        self.role = role
+        self.transform = transform
+        self.commit_timeout = commit_timeout
+        self.lock = asyncio.Lock()
+        self.transactions = 0
+        self.rewinds = 0
+        self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
+
+    async def run(self, *, pattern: str) -> None:
+        """Process the topics matching ``pattern`` until cancelled or fenced."""
+        consumer = new_consumer(
+            self.settings, group_id=self.group_id, role=self.role, metadata_max_age_ms=30_000
+        )
+        consumer.subscribe(pattern=pattern, listener=_WaitForBatch(self))
+        await consumer.start()
+        try:
+            while True:
+                batch = await consumer.getmany(
+                    timeout_ms=500, max_records=self.settings.batch_max_records
+                )
+                async with self.lock:
+                    for tp, records in batch.items():
+                        if tp in consumer.assignment():
+                            await self._process(consumer, tp, records)
+        finally:
+            async with self.lock:
+                for tp in list(self._producers):
+                    await self.drop_producer(tp)
+            await consumer.stop()
+
+    def transactional_id(self, tp: TopicPartition) -> str:
+        return f"{self.group_id}.{tp.topic}.{tp.partition}"
+
+    async def _process(
+        self,
+        consumer: AIOKafkaConsumer,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+    ) -> None:
+        producer = self._producers.get(tp)
+        if producer is None:
+            # A new producer fences the partition's previous owner; only then is the
+            # committed offset final, and these records may predate it.
+            await self._start_producer(tp)
+            await self._rewind(consumer, tp)
+            return
+        outputs = [output for record in records for output in self.transform(record)]
+        try:
+            await self._commit_batch(producer, tp, outputs, records[-1].offset + 1)
+        except ProducerFenced:
+            raise
+        except (KafkaError, TimeoutError) as exc:
+            log.warning(
+                "transaction on %s[%d] failed (%r): replacing its producer and rewinding",
+                tp.topic,
+                tp.partition,
+                exc,
+            )
+            await self.drop_producer(tp)
+            await self._rewind(consumer, tp)
+
+    async def _commit_batch(
+        self,
+        producer: AIOKafkaProducer,
+        tp: TopicPartition,
+        outputs: list[Outgoing],
+        next_offset: int,
+    ) -> None:
+        await producer.begin_transaction()
+        for output in outputs:
+            await producer.send(
+                output.topic, output.value, key=output.key, headers=list(output.headers)
+            )
+        await producer.send_offsets_to_transaction({tp: next_offset}, self.group_id)
+        await asyncio.wait_for(producer.commit_transaction(), self.commit_timeout)
+        self.transactions += 1
+
+    async def _start_producer(self, tp: TopicPartition) -> None:
+        producer = new_producer(
+            self.settings,
+            role=self.role,
+            transactional_id=self.transactional_id(tp),
+        )
+        await producer.start()
+        self._producers[tp] = producer
+
+    async def drop_producer(self, tp: TopicPartition) -> None:
+        """Close a partition's producer; a transaction it left open is aborted by its successor."""
+        producer = self._producers.pop(tp, None)
+        if producer is not None:
+            with contextlib.suppress(KafkaError, TimeoutError):
+                await asyncio.wait_for(producer.stop(), _CLOSE_TIMEOUT)
+
+    async def _rewind(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        committed = await consumer.committed(tp)
+        if committed is None:
+            await consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, committed)
+        self.rewinds += 1
