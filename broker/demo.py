@@ -176,7 +176,7 @@ def _show(received: list[NoticeEnvelope], ingest: IngestService, console: Consol
         table.add_row(
             notice.notice_id,
             notice.msg_type.value,
-            subject.names[0].full_name,
+            subject.names[0].full_name if subject.names else "(no name published)",
             ", ".join(str(span.earliest) for span in subject.dates_of_birth),
             ", ".join(subject.nationalities),
             body.action_requested.value,

@@ -196,7 +196,7 @@ class PhotoRef(_Model):
 
 
 class PersonSubject(_Model):
-    names: list[Name] = Field(min_length=1)
+    names: list[Name]
     aliases: list[Alias] = []
     sex: Sex = Sex.UNKNOWN
     dates_of_birth: list[DateSpan] = []

@@ -548,7 +548,6 @@ def test_payload_that_is_neither_a_list_page_nor_a_detail(
         ({"arrest_warrants": {}}, "$.arrest_warrants", "expected an array of objects"),
         ({"arrest_warrants": ["murder"]}, "$.arrest_warrants[0]", "expected an object"),
         ({"arrest_warrants": [{"charge": " "}]}, "$.arrest_warrants[0].charge", "missing"),
-        ({"name": None, "forename": "-"}, "$.name", "missing or empty, and so is forename"),
         ({"_links": []}, "$._links", "expected an object, found an array"),
     ],
 )
@@ -621,3 +620,14 @@ def test_a_broken_mapping_file_is_named(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_the_registry_routes_the_format_here() -> None:
     assert isinstance(default_registry().for_format(FORMAT), InterpolAdapter)
+
+
+@pytest.mark.parametrize(("forename", "name"), [(None, None), ("-", None), ("", " "), ("-", "-")])
+def test_a_notice_published_without_a_name_still_goes_out(
+    adapter: InterpolAdapter, forename: str | None, name: str | None
+) -> None:
+    [notice], _ = translate(adapter, red_detail(forename=forename, name=name))
+
+    assert isinstance(notice.body, WantedPersonNotice)
+    assert notice.body.subject.names == []
+    assert notice.body.charges, "what identifies the person is kept"

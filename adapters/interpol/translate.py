@@ -342,7 +342,7 @@ def _issuer(warrant: _Fields, mapping: InterpolMapping) -> tuple[str | None, str
 def _subject(notice: _Fields, mapping: InterpolMapping, thumbnail: str | None) -> PersonSubject:
     name = _name(notice)
     return PersonSubject(
-        names=[name],
+        names=[name] if name else [],
         aliases=_aliases(notice, name),
         sex=_sex(notice, mapping),
         dates_of_birth=_dates_of_birth(notice),
@@ -357,23 +357,26 @@ def _subject(notice: _Fields, mapping: InterpolMapping, thumbnail: str | None) -
     )
 
 
-def _name(notice: _Fields) -> Name:
-    """The name as INTERPOL writes it.
+def _name(notice: _Fields) -> Name | None:
+    """The name as INTERPOL writes it, or None for a notice published without one.
 
     A parenthesised part such as 'ANGELOV (STOYANOV)' stays: the extract does not say whether
-    it is an alias, a former name or part of the name, so no alias is made of it.
+    it is an alias, a former name or part of the name, so no alias is made of it. INTERPOL does
+    publish notices whose name and forename are both empty or '-': the photo, date of birth and
+    charges still identify the person, so the notice goes out with no name rather than not at
+    all.
     """
     forename, family = notice.text("forename"), notice.text("name")
     if forename is None and family is None:
-        raise notice.error(notice.at("name"), "missing or empty, and so is forename")
+        return None
     full_name = " ".join(part for part in (forename, family) if part)
     return Name(full_name=full_name, given_names=forename, family_name=family, script="Latn")
 
 
-def _aliases(notice: _Fields, name: Name) -> list[Alias]:
+def _aliases(notice: _Fields, name: Name | None) -> list[Alias]:
     """A yellow notice's name at birth: another name the missing person may be found under."""
     birth_name = notice.text("birth_name")
-    if birth_name is None or birth_name in (name.family_name, name.full_name):
+    if birth_name is None or (name and birth_name in (name.family_name, name.full_name)):
         return []
     return [Alias(name=Name(full_name=birth_name, script="Latn"))]
 
