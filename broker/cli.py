@@ -31,7 +31,7 @@ from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
-from ops import local_kafka
+from ops import kafka_jars, local_kafka
 
 app = typer.Typer(
     help="Cross-border notice broker: national formats in, canonical Avro notices on Kafka out.",
@@ -91,13 +91,13 @@ def main(
 @kafka_app.command("fetch")
 def kafka_fetch() -> None:
     """Download the Apache Kafka jars with Maven into the cache (done by `up` if needed)."""
-    with console.status(f"Fetching Apache Kafka {local_kafka.KAFKA_VERSION} with Maven..."):
+    with console.status(f"Fetching Apache Kafka {kafka_jars.KAFKA_VERSION} with Maven..."):
         try:
-            libs = local_kafka.fetch_kafka()
+            libs = kafka_jars.fetch_kafka()
         except NoticeBrokerError as exc:
             err_console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
-    console.print(f"Apache Kafka {local_kafka.KAFKA_VERSION} jars in {libs}")
+    console.print(f"Apache Kafka {kafka_jars.KAFKA_VERSION} jars in {libs}")
 
 
 @kafka_app.command("up")

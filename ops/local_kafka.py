@@ -1,9 +1,8 @@
 """A real single-node Apache Kafka broker for development and tests, without Docker.
 
-The official broker jars come from Maven Central (see ``kafka/pom.xml``) into a cache folder
-outside git, and the broker runs as a plain ``java`` process in KRaft combined mode
-(broker and controller in one JVM). Tests then talk to the same Kafka the service will meet
-in production rather than to a fake, and nothing needs a container engine.
+The broker runs from the official jars (``ops.kafka_jars``) as a plain ``java`` process in
+KRaft combined mode (broker and controller in one JVM). Tests then talk to the same Kafka the
+service will meet in production rather than to a fake, and nothing needs a container engine.
 """
 
 from __future__ import annotations
@@ -15,11 +14,9 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -28,20 +25,15 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from broker.errors import BrokerStartError, KafkaFetchError, LocalKafkaError
+from broker.errors import BrokerStartError, LocalKafkaError
+from ops.kafka_jars import KAFKA_VERSION, default_cache_dir, fetch_kafka, require_tool
 
-KAFKA_VERSION = "4.1.1"
+LOG4J_CONFIG = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
 
-_KAFKA_DIR = Path(__file__).resolve().parent / "kafka"
-POM = _KAFKA_DIR / "pom.xml"
-LOG4J_CONFIG = _KAFKA_DIR / "log4j2.properties"
-
-_MARKER = ".fetch-complete"
 _STATE_FILE = "broker.json"
 _LOG_FILE = "broker.log"
 _CONFIG_FILE = "server.properties"
 _LOG_DIRS = "logs"
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 _LOG_ENTRY = re.compile(r"^\[[^\]]+\] (?P<level>[A-Z]+) ")
 _STACK_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
 _LOG_SCAN_LINES = 5000
@@ -51,82 +43,9 @@ _POLL_SECONDS = 0.25
 _PROBE_TIMEOUT_MS = 3000
 
 
-def default_cache_dir() -> Path:
-    """Jars and run folders live in the user's cache so that git and wheels never carry them."""
-    if explicit := os.environ.get("NOTICES_CACHE_DIR"):
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "notice-broker"
-
-
 def default_data_dir(cache_dir: Path | None = None) -> Path:
     """One well-known place lets ``start`` and ``stop`` run as separate CLI invocations."""
     return (cache_dir or default_cache_dir()) / "run" / "kafka"
-
-
-def _require(tool: str, install_hint: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        raise LocalKafkaError(
-            f"`{tool}` is not on PATH: the local Kafka broker needs {install_hint}"
-        )
-    return path
-
-
-def fetch_kafka(version: str = KAFKA_VERSION, cache_dir: Path | None = None) -> Path:
-    """Return a folder holding every runtime jar of the broker, fetching it once per version.
-
-    Maven copies into a temporary sibling folder and the finished folder is renamed into
-    place, marker included, so an interrupted or failed fetch never looks like a cache hit.
-    """
-    libs = (cache_dir or default_cache_dir()) / f"kafka-{version}" / "libs"
-    if (libs / _MARKER).is_file():
-        return libs
-    mvn = _require("mvn", "Maven 3 and a JDK 17+ (e.g. `apt-get install maven openjdk-17-jdk`)")
-    libs.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".libs-", dir=libs.parent) as tmp:
-        staging = Path(tmp) / "libs"
-        _copy_dependencies(mvn, version, staging)
-        (staging / _MARKER).write_text(f"Apache Kafka {version} from Maven Central\n")
-        _move_into_place(staging, libs)
-    return libs
-
-
-def _copy_dependencies(mvn: str, version: str, target: Path) -> None:
-    """``-U`` because Maven otherwise remembers a failed download (a network hiccup, a typo in
-    the version) and refuses to retry it for a day."""
-    command = [
-        mvn,
-        "-q",
-        "-B",
-        "-U",
-        "-f",
-        str(POM),
-        "dependency:copy-dependencies",
-        f"-DoutputDirectory={target}",
-        "-DincludeScope=runtime",
-        f"-Dkafka.version={version}",
-    ]
-    result = subprocess.run(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
-    )
-    if result.returncode != 0 or not any(target.glob("kafka_2.13-*.jar")):
-        output = _ANSI_ESCAPE.sub("", result.stdout).strip()
-        raise KafkaFetchError(version, output or f"exit code {result.returncode}")
-
-
-def _move_into_place(staging: Path, libs: Path) -> None:
-    """A folder left without a marker by hand or by an older layout is replaced, not trusted.
-
-    If another process finished the same fetch first, its copy is as good as ours.
-    """
-    if libs.exists() and not (libs / _MARKER).is_file():
-        shutil.rmtree(libs)
-    try:
-        staging.rename(libs)
-    except OSError:
-        if not (libs / _MARKER).is_file():
-            raise
 
 
 @dataclass(frozen=True)
@@ -240,7 +159,9 @@ def start_kafka(
     the cluster id. The broker runs in its own session, so a Ctrl-C meant for the caller does
     not reach it; if anything interrupts the start itself, the half-started broker is stopped.
     """
-    java = _require("java", "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)")
+    java = require_tool(
+        "java", "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)"
+    )
     libs = fetch_kafka(version)
     data_dir = data_dir.resolve()
     if (running := load_running(data_dir)) is not None:
