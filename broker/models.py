@@ -224,10 +224,32 @@ class Warrant(_Model):
     reference: str | None = None
 
 
+class LastSeen(_Model):
+    date: PartialDate | None = None
+    place: str | None = None
+    country: CountryCode | None = None
+
+
+class Relative(_Model):
+    relation: str
+    name: Name
+
+
+class RelatedEntity(_Model):
+    kind: str
+    name: str
+    ref: str | None = None
+
+
 class WantedPersonNotice(_Model):
     subject: PersonSubject
     charges: list[Charge] = []
     warrant: Warrant | None = None
+    requesting_country: CountryCode | None = None
+    last_seen: LastSeen | None = None
+    likely_destinations: list[CountryCode] = []
+    relatives: list[Relative] = []
+    related: list[RelatedEntity] = []
     action_requested: RequestedAction
     caution_flags: list[str] = []
 
@@ -236,12 +258,6 @@ class Indicator(_Model):
     kind: str
     value: str
     description: str | None = None
-
-
-class RelatedEntity(_Model):
-    kind: str
-    name: str
-    ref: str | None = None
 
 
 class IntelBulletin(_Model):

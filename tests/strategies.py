@@ -57,6 +57,7 @@ documents = _b(
     expires_on=st.none() | partial_dates(),
     note=opt_text,
 )
+related_entities = _b(m.RelatedEntity, kind=text, name=text, ref=opt_text)
 levels = st.sampled_from(m.Level)
 classifications = _b(
     m.Classification,
@@ -99,6 +100,12 @@ wanted_bodies = _b(
     ),
     warrant=st.none()
     | _b(m.Warrant, authority=opt_text, issued_on=st.none() | partial_dates(), reference=opt_text),
+    requesting_country=st.none() | country,
+    last_seen=st.none()
+    | _b(m.LastSeen, date=st.none() | partial_dates(), place=opt_text, country=st.none() | country),
+    likely_destinations=st.lists(country, max_size=2),
+    relatives=st.lists(_b(m.Relative, relation=text, name=names), max_size=2),
+    related=st.lists(related_entities, max_size=2),
     action_requested=st.sampled_from(m.RequestedAction),
     caution_flags=words,
 )
@@ -110,7 +117,7 @@ intel_bodies = _b(
     threat_level=st.sampled_from(m.ThreatLevel),
     topics=words,
     indicators=st.lists(_b(m.Indicator, kind=text, value=text, description=opt_text), max_size=2),
-    related_entities=st.lists(_b(m.RelatedEntity, kind=text, name=text, ref=opt_text), max_size=2),
+    related_entities=st.lists(related_entities, max_size=2),
     source_reliability=st.none() | st.sampled_from(m.SourceReliability),
     information_credibility=st.none() | st.integers(1, 6),
     valid_from=st.none() | instant,

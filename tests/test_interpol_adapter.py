@@ -29,6 +29,7 @@ from broker.models import (
     Charge,
     Classification,
     DateSpan,
+    LastSeen,
     Level,
     MsgType,
     Name,
@@ -37,6 +38,8 @@ from broker.models import (
     Originator,
     PartialDate,
     PhotoRef,
+    RelatedEntity,
+    Relative,
     RequestedAction,
     Sex,
     Tlp,
@@ -209,11 +212,21 @@ def test_thumbnail_is_the_photo_and_a_notice_without_one_has_none(
     assert wanted(notices[6]).subject.photos == []
 
 
-def test_real_page_fields_nothing_maps_are_counted(adapter: InterpolAdapter) -> None:
+def test_a_real_page_leaves_no_field_unread(adapter: InterpolAdapter) -> None:
     _, ctx = translate(adapter, FIXTURE.read_bytes())
 
-    images = [f"$._embedded.notices[{i}]._links.images" for i in range(20)]
-    assert ctx.unmapped == Counter(["$.total", "$.query", "$._links", *images])
+    assert ctx.unmapped == Counter()
+
+
+def test_a_field_the_adapter_does_not_know_is_counted_where_it_is(
+    adapter: InterpolAdapter,
+) -> None:
+    def add_field(notices: list[dict[str, Any]]) -> None:
+        notices[3]["hair_style"] = "mohawk"
+
+    _, ctx = translate(adapter, fixture_page(add_field))
+
+    assert ctx.unmapped == Counter(["$._embedded.notices[3].hair_style"])
 
 
 # Made-up details and pages (examples/interpol/)
@@ -255,7 +268,9 @@ def test_red_detail_with_arrest_warrants(adapter: InterpolAdapter) -> None:
     assert subject.photos == [
         PhotoRef(uri="https://ws-public.interpol.int/notices/v1/red/2023-41872/images/63100417")
     ]
-    assert ctx.unmapped == Counter(["$._links.images"])
+    assert body.requesting_country == "PE"
+    assert (body.last_seen, body.relatives, body.related) == (None, [], [])
+    assert ctx.unmapped == Counter()
 
 
 def test_red_detail_from_a_tribunal_with_only_a_birth_year(adapter: InterpolAdapter) -> None:
@@ -298,22 +313,32 @@ def test_yellow_notice_asks_to_locate_a_missing_person(adapter: InterpolAdapter)
         "Eyes: light blue\nHair: blond\n"
         "Distinguishing marks: Pierced left ear; small birthmark on the neck"
     )
-    # The circumstances of the disappearance and the parents have no place in the model yet.
-    assert ctx.unmapped == Counter(
-        [
-            f"$.{key}"
-            for key in (
-                "place",
-                "date_of_event",
-                "country",
-                "father_forename",
-                "father_name",
-                "mother_forename",
-                "mother_name",
-                "_links.images",
-            )
-        ]
+    assert body.last_seen == LastSeen(
+        date=PartialDate(year=2023, month=8, day=2), place="GOTEBORG", country="SE"
     )
+    assert body.relatives == [
+        Relative(
+            relation="father",
+            name=Name(
+                full_name="OLEKSANDR KOVALCHUK",
+                given_names="OLEKSANDR",
+                family_name="KOVALCHUK",
+                script="Latn",
+            ),
+        ),
+        Relative(
+            relation="mother",
+            name=Name(
+                full_name="EMMA LINDQVIST",
+                given_names="EMMA",
+                family_name="LINDQVIST",
+                script="Latn",
+            ),
+        ),
+    ]
+    assert body.likely_destinations == ["UA", "NO"]
+    assert body.requesting_country == "SE"
+    assert ctx.unmapped == Counter()
 
 
 def test_made_up_list_page(adapter: InterpolAdapter) -> None:
@@ -414,7 +439,6 @@ def test_unknown_codes_are_counted_and_never_guessed(adapter: InterpolAdapter) -
             "$.eyes_colors_id[0]=PUR",
             "$.hairs_id[1]=ZZZ",
             "$.languages_spoken_ids[0]=QQQ",
-            "$._links.images",
         ]
     )
 
@@ -631,3 +655,50 @@ def test_a_notice_published_without_a_name_still_goes_out(
     assert isinstance(notice.body, WantedPersonNotice)
     assert notice.body.subject.names == []
     assert notice.body.charges, "what identifies the person is kept"
+
+
+def test_linked_notices_become_related_people(adapter: InterpolAdapter) -> None:
+    # The shape of _embedded.links in real detail responses (here 2016/33382, May 2023).
+    links = [
+        {
+            "forename": "TAMARA",
+            "color": "RED",
+            "name": "GOROBETS",
+            "entity_id": "2016/33387",
+            "_links": {
+                "self": {"href": "https://ws-public.interpol.int/notices/v1/red/2016-33387"},
+            },
+        }
+    ]
+    notices, ctx = translate(adapter, red_detail(_embedded={"links": links}))
+
+    assert wanted(only(notices)).related == [
+        RelatedEntity(kind="person", name="TAMARA GOROBETS", ref="interpol-red-2016/33387")
+    ]
+    assert ctx.unmapped == Counter()
+
+
+@pytest.mark.parametrize(
+    ("forename", "name", "full_name"),
+    [
+        ("N/A", "HANIF", "HANIF"),
+        ("ABDUL", "NA", "ABDUL NA"),
+        ("MARY", "O", "MARY O"),
+        ("ANA  MARIA", "GONZALEZ  MORALES", "ANA MARIA GONZALEZ MORALES"),
+    ],
+)
+def test_placeholders_are_blank_but_short_names_are_names(
+    adapter: InterpolAdapter, forename: str, name: str, full_name: str
+) -> None:
+    [notice], _ = translate(adapter, red_detail(forename=forename, name=name))
+
+    assert wanted(notice).subject.names[0].full_name == full_name
+
+
+@pytest.mark.parametrize(("code", "expected"), [("ZR", "CD"), ("TP", "TL"), ("YU", "YU")])
+def test_withdrawn_country_codes(adapter: InterpolAdapter, code: str, expected: str) -> None:
+    """Renamed countries get their successor; a split country's code is kept and counted."""
+    notices, ctx = translate(adapter, red_detail(nationalities=[code]))
+
+    assert wanted(only(notices)).subject.nationalities == [expected]
+    assert (ctx.unmapped["$.nationalities[0]=YU"] == 1) is (code == "YU")

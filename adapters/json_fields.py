@@ -1,0 +1,166 @@
+"""Reading a JSON payload the way adapters need: by popping, with a path for every fault.
+
+Each JSON object is read by popping the fields an adapter maps, as zavod's crawlers do: what
+is left at the end is what nothing mapped, and goes to the context's unmapped counter, so a
+change in a source's format shows up as a counter instead of as silently missing data. Every
+fault names its JSON path (``$.notices[3].entity_id``) or, for text that is not JSON, its
+line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import orjson
+
+from adapters.base import TranslationContext
+from broker.errors import TranslationError
+
+V = TypeVar("V")
+
+
+class JsonFields:
+    """One JSON object of the payload, read by popping: what is left is what nothing mapped."""
+
+    def __init__(
+        self, data: dict[str, Any], path: str, ctx: TranslationContext, blanks: frozenset[str]
+    ) -> None:
+        self.path = path
+        self._rest = dict(data)
+        self._ctx = ctx
+        self._blanks = blanks
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def error(self, where: str, reason: str) -> TranslationError:
+        return TranslationError(format=self._ctx.format, where=where, reason=reason)
+
+    def text(self, key: str) -> str | None:
+        """The stripped string; null, '' and INTERPOL's placeholders all mean "no value"."""
+        return self._text(self._rest.pop(key, None), self.at(key))
+
+    def required_text(self, key: str) -> str:
+        value = self.text(key)
+        if value is None:
+            raise self.error(self.at(key), "missing or empty")
+        return value
+
+    def texts(self, key: str) -> list[tuple[str, str]]:
+        """The strings of a list field, each with its path; INTERPOL sends null for none."""
+        values = self._list(key, "strings")
+        items = ((f"{self.at(key)}[{i}]", value) for i, value in enumerate(values))
+        return [(where, text) for where, value in items if (text := self._text(value, where))]
+
+    def number(self, key: str) -> float | None:
+        value = self._rest.pop(key, None)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(self.at(key), f"expected a number, found {json_type(value)}")
+        if value < 0:
+            raise self.error(self.at(key), f"{value} is negative")
+        return float(value)
+
+    def child(self, key: str) -> JsonFields:
+        """The object at ``key``; an empty one when it is absent, which reads as all-null."""
+        value = self._rest.pop(key, None)
+        return self._object({} if value is None else value, self.at(key))
+
+    def children(self, key: str) -> list[JsonFields]:
+        values = self._list(key, "objects")
+        return [self._object(value, f"{self.at(key)}[{i}]") for i, value in enumerate(values)]
+
+    def lookup(self, where: str, code: str, table: Mapping[str, V]) -> V | None:
+        """The table's value for ``code``; a code the table lacks is counted, never guessed."""
+        value = table.get(code)
+        if value is None:
+            self.report_unknown(where, code)
+        return value
+
+    def report_unknown(self, where: str, code: str) -> None:
+        """Count a value (not a field) that nothing could map, so a new code gets noticed."""
+        self._ctx.unmapped[f"{where}={code}"] += 1
+
+    def ignore(self, *keys: str) -> None:
+        """Pop fields known to carry nothing for the canonical form, so they are not counted."""
+        for key in keys:
+            self._rest.pop(key, None)
+
+    def audit(self) -> None:
+        """Count the fields nothing popped; empty ones carry no data, so they are not counted."""
+        self._ctx.report_unmapped(
+            self.path, {key for key, value in self._rest.items() if not _is_empty(value)}
+        )
+
+    def _text(self, value: Any, where: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.error(where, f"expected a string, found {json_type(value)}")
+        value = value.strip()
+        return value if value and value not in self._blanks else None
+
+    def _list(self, key: str, of: str) -> list[Any]:
+        value = self._rest.pop(key, None)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(self.at(key), f"expected an array of {of}, found {json_type(value)}")
+        return value
+
+    def _object(self, value: Any, where: str) -> JsonFields:
+        if not isinstance(value, dict):
+            raise self.error(where, f"expected an object, found {json_type(value)}")
+        return JsonFields(value, where, self._ctx, self._blanks)
+
+
+def parse_json(ctx: TranslationContext) -> Any:
+    """The JSON document; faults are placed by line and column, as an editor shows them."""
+    try:
+        text = ctx.raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise TranslationError(
+            format=ctx.format,
+            where=_line_column(ctx.raw[: err.start].decode("utf-8")),
+            reason=f"not UTF-8 ({err.reason}), which JSON must be",
+        ) from err
+    try:
+        return orjson.loads(text.removeprefix("\ufeff"))
+    except orjson.JSONDecodeError as err:
+        raise TranslationError(
+            format=ctx.format,
+            where=f"line {err.lineno} column {err.colno}",
+            reason=f"invalid JSON: {err.msg}",
+        ) from err
+
+
+def _line_column(before: str) -> str:
+    line = before.count("\n") + 1
+    column = len(before) - before.rfind("\n")
+    return f"line {line} column {column}"
+
+
+def _is_empty(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_is_empty(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_is_empty(item) for item in value)
+    return value is None or value == ""
+
+
+def json_type(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "an array"
+        case _:
+            return "an object"
