@@ -58,11 +58,13 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self._processor.lock:
+            self._processor.assigned.difference_update(revoked)
             for tp in revoked:
                 await self._processor.drop_producer(tp)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         """Producers are made on a partition's first batch, where fencing and rewind happen."""
+        self._processor.assigned.update(assigned)
 
 
 class TransactionalProcessor:
@@ -81,6 +83,8 @@ class TransactionalProcessor:
         self.transform = transform
         self.commit_timeout = commit_timeout
         self.lock = asyncio.Lock()
+        self.assigned: set[TopicPartition] = set()
+        """Input partitions this instance owns, as the group last assigned them."""
         self.transactions = 0
         self.rewinds = 0
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}

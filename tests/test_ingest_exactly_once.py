@@ -1,7 +1,8 @@
-"""The ingest service killed mid-stream: after a restart every payload is a notice exactly once.
+"""The ingest service under crashes and rebalances: every payload is a notice exactly once.
 
-The service runs as a real process and is killed with SIGKILL while it is committing small
-transactions; a read_committed reader then sees each notice once, none missing, none twice.
+A read_committed reader watches the notices topic throughout and must see each notice once,
+none missing, none twice: after a SIGKILL of the service's process mid-stream, and while a
+second instance joins the group and takes partitions over.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from broker.kafka_clients import new_producer
 from broker.models import NoticeType
@@ -24,7 +25,7 @@ from broker.raw import publish_raw
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from tests.conftest import REPO_ROOT
-from tests.kafka_helpers import WAIT, until
+from tests.kafka_helpers import WAIT, ingest_service, running, until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -46,6 +47,18 @@ def payload(number: int) -> bytes:
             },
         }
     ).encode()
+
+
+async def publish_numbered(producer: AIOKafkaProducer, topics: TopicNames, numbers: range) -> None:
+    for number in numbers:
+        await publish_raw(
+            producer,
+            topics,
+            agency_id="interpol",
+            fmt=FORMAT,
+            payload=payload(number),
+            key=str(number).encode(),
+        )
 
 
 async def start_ingest(settings: Settings, group_id: str) -> asyncio.subprocess.Process:
@@ -85,15 +98,7 @@ async def test_a_killed_ingest_neither_loses_nor_duplicates(settings: Settings) 
     producer = new_producer(settings, role="test-liaison")
     await producer.start()
     try:
-        for number in range(PAYLOADS):
-            await publish_raw(
-                producer,
-                topics,
-                agency_id="interpol",
-                fmt=FORMAT,
-                payload=payload(number),
-                key=str(number).encode(),
-            )
+        await publish_numbered(producer, topics, range(PAYLOADS))
     finally:
         await producer.stop()
 
@@ -124,4 +129,38 @@ async def test_a_killed_ingest_neither_loses_nor_duplicates(settings: Settings) 
     assert second.returncode == 0, "SIGTERM stops the service cleanly"
     duplicated = {key: count for key, count in seen.items() if count > 1}
     assert duplicated == {}
+    assert set(seen) == {f"interpol-red-2024/{number}" for number in range(PAYLOADS)}
+
+
+async def test_a_second_instance_joining_mid_stream_takes_partitions_without_duplicates(
+    settings: Settings,
+) -> None:
+    """The rebalance waits for the batch in flight; the newcomer fences and rewinds."""
+    small_batches = settings.model_copy(update={"batch_max_records": 5})
+    topics = TopicNames(settings.topic_prefix)
+    await ensure_declared_topics(settings)
+    seen: Counter[str] = Counter()
+    reader = asyncio.create_task(
+        read_forever(settings, topics.notices(NoticeType.WANTED_PERSON), seen)
+    )
+    first, second = ingest_service(small_batches), ingest_service(small_batches)
+    producer = new_producer(settings, role="test-liaison")
+    await producer.start()
+    try:
+        async with running(first.run()):
+            await publish_numbered(producer, topics, range(0, 150))
+            await until(lambda: sum(seen.values()) >= 30, "the first notices")
+            async with running(second.run()):
+                await until(lambda: bool(second.processor.assigned), "the rebalance")
+                await publish_numbered(producer, topics, range(150, PAYLOADS))
+                await until(lambda: sum(seen.values()) >= PAYLOADS, f"all {PAYLOADS} notices")
+                await asyncio.sleep(3)  # room for a late duplicate to show up
+    finally:
+        await producer.stop()
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+    assert second.processor.transactions > 0, "the newcomer took over some partitions"
+    assert {key: count for key, count in seen.items() if count > 1} == {}
     assert set(seen) == {f"interpol-red-2024/{number}" for number in range(PAYLOADS)}
