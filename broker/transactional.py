@@ -86,7 +86,6 @@ class TransactionalProcessor:
         self.assigned: set[TopicPartition] = set()
         """Input partitions this instance owns, as the group last assigned them."""
         self.transactions = 0
-        self.rewinds = 0
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
 
     async def run(self, *, pattern: str) -> None:
@@ -131,7 +130,7 @@ class TransactionalProcessor:
         try:
             await self._commit_batch(producer, tp, outputs, records[-1].offset + 1)
         except ProducerFenced:
-            raise
+            raise  # another instance owns this partition now: this one is the zombie
         except (KafkaError, TimeoutError) as exc:
             log.warning(
                 "transaction on %s[%d] failed (%r): replacing its producer and rewinding",
@@ -180,4 +179,3 @@ class TransactionalProcessor:
             await consumer.seek_to_beginning(tp)
         else:
             consumer.seek(tp, committed)
-        self.rewinds += 1
