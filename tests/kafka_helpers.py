@@ -57,17 +57,22 @@ async def receive(
     return received
 
 
-async def read_records(
-    settings: Settings, topic: str, count: int
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Read ``count`` records of ``topic`` from the beginning, without a consumer group."""
-    consumer = AIOKafkaConsumer(
+def committed_reader(settings: Settings, topic: str) -> AIOKafkaConsumer:
+    """A verifier's view of ``topic``: from the beginning, committed data only, no group."""
+    return AIOKafkaConsumer(
         topic,
         bootstrap_servers=settings.bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         isolation_level="read_committed",
     )
+
+
+async def read_records(
+    settings: Settings, topic: str, count: int
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read ``count`` records of ``topic`` from the beginning, without a consumer group."""
+    consumer = committed_reader(settings, topic)
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:

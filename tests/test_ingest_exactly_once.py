@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from broker.kafka_clients import new_producer
 from broker.models import NoticeType
@@ -25,7 +25,7 @@ from broker.raw import publish_raw
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from tests.conftest import REPO_ROOT
-from tests.kafka_helpers import WAIT, ingest_service, running, until
+from tests.kafka_helpers import WAIT, committed_reader, ingest_service, running, until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -75,13 +75,7 @@ async def start_ingest(settings: Settings, group_id: str) -> asyncio.subprocess.
 
 
 async def read_forever(settings: Settings, topic: str, seen: Counter[str]) -> None:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
+    consumer = committed_reader(settings, topic)
     await consumer.start()
     try:
         while True:
