@@ -45,8 +45,6 @@ class Subscriber:
         self.sink = sink
         self.rejects = rejects
         self.serde = serde
-        self.delivered = 0
-        self.rejected = 0
 
     async def run(self) -> None:
         """Consume until cancelled, or until a decode or sink failure stops it uncommitted."""
@@ -56,7 +54,9 @@ class Subscriber:
         await consumer.start()
         try:
             while True:
-                batch = await consumer.getmany(timeout_ms=500, max_records=200)
+                batch = await consumer.getmany(
+                    timeout_ms=500, max_records=self.settings.batch_max_records
+                )
                 for tp, records in batch.items():
                     await self._deliver(consumer, tp, records)
         finally:
@@ -89,7 +89,6 @@ class Subscriber:
                 raise undecodable from exc
             log.warning("rejected %s", undecodable)
             await _call(self.rejects, undecodable)
-            self.rejected += 1
             return
         try:
             await _call(self.sink, notice)
@@ -100,7 +99,6 @@ class Subscriber:
                 offset=record.offset,
                 notice_id=notice.notice_id,
             ) from exc
-        self.delivered += 1
 
 
 async def _call(sink: Callable[[T], Awaitable[None] | None], item: T) -> None:
