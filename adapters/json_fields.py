@@ -38,7 +38,7 @@ class JsonFields:
         return TranslationError(format=self._ctx.format, where=where, reason=reason)
 
     def text(self, key: str) -> str | None:
-        """The stripped string; null, '' and INTERPOL's placeholders all mean "no value"."""
+        """The stripped string; null, '' and the source's blank placeholders all mean "no value"."""
         return self._text(self._rest.pop(key, None), self.at(key))
 
     def required_text(self, key: str) -> str:
@@ -48,7 +48,7 @@ class JsonFields:
         return value
 
     def texts(self, key: str) -> list[tuple[str, str]]:
-        """The strings of a list field, each with its path; INTERPOL sends null for none."""
+        """The strings of a list field, each with its path; a null list reads as empty."""
         values = self._list(key, "strings")
         items = ((f"{self.at(key)}[{i}]", value) for i, value in enumerate(values))
         return [(where, text) for where, value in items if (text := self._text(value, where))]

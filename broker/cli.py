@@ -7,10 +7,11 @@ with one clear line and exit code 1 or 2, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,19 +60,27 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _run(coro: Coroutine[Any, Any, None], settings: Settings) -> None:
-    """Run a coroutine, turning the broker's and Kafka's errors into one readable line."""
+@contextlib.contextmanager
+def _errors_as_one_line() -> Iterator[None]:
+    """The broker's, Kafka's and the OS's errors end the command with one line and exit 1."""
     try:
-        asyncio.run(coro)
-    except KafkaConnectionError:
-        err_console.print(
-            f"[red]error:[/red] cannot reach Kafka at {settings.bootstrap_servers}; start one "
-            "with `notices kafka up` or set KAFKA_BOOTSTRAP_SERVERS"
-        )
-        raise typer.Exit(1) from None
+        yield
     except (NoticeBrokerError, KafkaError, OSError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
+
+
+def _run(coro: Coroutine[Any, Any, None], settings: Settings) -> None:
+    """Run a coroutine; an unreachable cluster is named, with what to do about it."""
+    with _errors_as_one_line():
+        try:
+            asyncio.run(coro)
+        except KafkaConnectionError:
+            err_console.print(
+                f"[red]error:[/red] cannot reach Kafka at {settings.bootstrap_servers}; start one "
+                "with `notices kafka up` or set KAFKA_BOOTSTRAP_SERVERS"
+            )
+            raise typer.Exit(1) from None
 
 
 @app.callback()
@@ -91,12 +100,11 @@ def main(
 @kafka_app.command("fetch")
 def kafka_fetch() -> None:
     """Download the Apache Kafka jars with Maven into the cache (done by `up` if needed)."""
-    with console.status(f"Fetching Apache Kafka {kafka_jars.KAFKA_VERSION} with Maven..."):
-        try:
-            libs = kafka_jars.fetch_kafka()
-        except NoticeBrokerError as exc:
-            err_console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from None
+    with (
+        _errors_as_one_line(),
+        console.status(f"Fetching Apache Kafka {kafka_jars.KAFKA_VERSION} with Maven..."),
+    ):
+        libs = kafka_jars.fetch_kafka()
     console.print(f"Apache Kafka {kafka_jars.KAFKA_VERSION} jars in {libs}")
 
 
@@ -110,12 +118,11 @@ def kafka_up(
     if running := local_kafka.load_running(folder):
         console.print(f"Kafka already running at {running.bootstrap_servers} (pid {running.pid})")
         return
-    with console.status("Starting Apache Kafka (fetching jars on first use)..."):
-        try:
-            broker = local_kafka.start_kafka(folder, port=port)
-        except NoticeBrokerError as exc:
-            err_console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from None
+    with (
+        _errors_as_one_line(),
+        console.status("Starting Apache Kafka (fetching jars on first use)..."),
+    ):
+        broker = local_kafka.start_kafka(folder, port=port)
     console.print(f"Kafka {broker.version} up at {broker.bootstrap_servers} (pid {broker.pid})")
     console.print(f"log: {broker.log_path}")
 
