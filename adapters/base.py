@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 from broker.models import NoticeEnvelope, Originator, Source
 
@@ -31,13 +33,27 @@ class TranslationContext:
     format: str
     originator: Originator
     received_at: dt.datetime
-    raw: bytes
+    raw: bytes = b""
+    path: Path | None = None
+    """A file to read instead of ``raw``: big lists are streamed from disk, never held whole."""
     unmapped: Counter[str] = field(default_factory=Counter)
+
+    def open(self) -> IO[bytes]:
+        """The payload as a stream, for adapters that parse incrementally."""
+        return self.path.open("rb") if self.path is not None else io.BytesIO(self.raw)
+
+    def read(self) -> bytes:
+        """The whole payload, for formats that cannot be parsed in parts (one JSON document)."""
+        return self.path.read_bytes() if self.path is not None else self.raw
 
     @cached_property
     def sha256(self) -> str:
         """Hashed once per payload, however many notices it holds."""
-        return hashlib.sha256(self.raw).hexdigest()
+        digest = hashlib.sha256()
+        with self.open() as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def source(self, adapter: Adapter, original_id: str | None) -> Source:
         return Source(
@@ -66,5 +82,13 @@ class Adapter(Protocol):
     """Format names (the raw record's ``format`` header) this adapter accepts."""
 
     def translate(self, ctx: TranslationContext) -> Iterator[NoticeEnvelope]:
-        """Yield the notices in ``ctx.raw``; raise TranslationError on the first fault."""
+        """Yield the notices in the payload; raise TranslationError on the first fault."""
+        ...
+
+    def detect(self, head: bytes) -> bool:
+        """Whether a payload starting with ``head`` (its first 64 KiB) is in one of our formats.
+
+        Used to name the format of a file given without one; cheap and conservative, since two
+        adapters claiming the same payload means asking the user.
+        """
         ...

@@ -118,12 +118,13 @@ class JsonFields:
 
 def parse_json(ctx: TranslationContext) -> Any:
     """The JSON document; faults are placed by line and column, as an editor shows them."""
+    raw = ctx.read()
     try:
-        text = ctx.raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise TranslationError(
             format=ctx.format,
-            where=_line_column(ctx.raw[: err.start].decode("utf-8")),
+            where=_line_column(raw[: err.start].decode("utf-8")),
             reason=f"not UTF-8 ({err.reason}), which JSON must be",
         ) from err
     try:

@@ -2,7 +2,9 @@
 
     NoticeBrokerError
     ├── TranslationError          an adapter could not turn raw bytes into notices
-    │   └── UnsupportedFormat     no adapter is registered for the format header
+    │   ├── UnsupportedFormat     no adapter is registered for the format header
+    │   └── UnknownMarking        a sharing marking no equivalence table knows
+    ├── AdapterLoadError          an adapter's entry point could not be loaded
     ├── WireFormatError           bytes on a topic are not a notice we can decode
     │   ├── MalformedMessage      not single-object encoding, or a datum that does not parse
     │   ├── UnknownSchema         the writer schema's fingerprint is not in the catalog
@@ -51,6 +53,29 @@ class UnsupportedFormat(TranslationError):
             where="header 'format'",
             reason=f"no adapter for this format; known formats: {', '.join(known) or 'none'}",
         )
+
+
+class UnknownMarking(TranslationError):
+    """A marking (national classification, TLP label, distribution code) nobody mapped.
+
+    Never guessed downward: a marking read as lower than it is would leak the notice, so the
+    record goes to the dead-letter topic with the marking's text until a table learns it.
+    """
+
+    def __init__(self, *, format: str, where: str, marking: str, scheme: str) -> None:
+        self.marking = marking
+        self.scheme = scheme
+        reason = f"unknown marking: {scheme} {marking!r}"
+        super().__init__(format=format, where=where, reason=reason)
+
+
+class AdapterLoadError(NoticeBrokerError):
+    """An installed adapter failed to load (import error, broken mapping table)."""
+
+    def __init__(self, *, entry_point: str, cause: Exception) -> None:
+        self.entry_point = entry_point
+        self.cause = cause
+        super().__init__(f"adapter entry point {entry_point!r} failed to load: {cause}")
 
 
 class WireFormatError(NoticeBrokerError):

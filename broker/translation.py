@@ -35,7 +35,7 @@ def translate_record(
     """Every notice in one raw payload, or the dead letter that explains why there are none."""
     try:
         adapter = registry.for_format(ctx.format)
-        if not ctx.raw:
+        if ctx.path is None and not ctx.raw:
             raise TranslationError(format=ctx.format, where="record value", reason="empty payload")
         return list(adapter.translate(ctx))
     except TranslationError as exc:

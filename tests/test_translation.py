@@ -28,6 +28,9 @@ class BuggyAdapter:
     def translate(self, ctx: TranslationContext) -> Iterator[NoticeEnvelope]:
         raise KeyError("forename")
 
+    def detect(self, head: bytes) -> bool:
+        return False
+
 
 def test_unknown_format_is_a_dead_letter_naming_the_known_ones() -> None:
     outcome = translate_record(default_registry(), context(b"{}", fmt="stanag-4774"))

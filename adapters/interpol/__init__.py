@@ -27,5 +27,9 @@ class InterpolAdapter:
     def translate(self, ctx: TranslationContext) -> Iterator[NoticeEnvelope]:
         return iter(translate(ctx, self, self._mapping))
 
+    def detect(self, head: bytes) -> bool:
+        """Every page and detail carries entity ids and links back to INTERPOL's API."""
+        return b'"entity_id"' in head and b"interpol.int" in head
+
 
 __all__ = ["InterpolAdapter"]
