@@ -1,0 +1,291 @@
+"""What the sanctions-list adapters share: one list entry in, one freeze order out.
+
+Sanctions lists are snapshots of every listing in force, published as one large XML file. The
+UN and EU adapters stream them entry by entry (``adapters.xml_reader``) and build the same
+canonical subject from each, with the same conventions so that one person listed by both
+reads the same: a name's parts joined by single spaces in the list's order, the script of
+each spelling detected from its letters, dates exactly as precise as the list gives them.
+
+A snapshot carries no lifecycle: every entry becomes a version 1 ALERT whose notice id is
+stable across snapshots, and a later stage turns differences between snapshots into UPDATEs
+and CANCELs. That is why a snapshot with no entries at all is refused rather than
+translated: it would read downstream as every listing withdrawn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Literal, TypeVar
+
+from pydantic import ValidationError
+
+from adapters.base import Adapter, TranslationContext
+from adapters.partial_dates import parse_partial_date
+from adapters.xml_reader import XmlRecord, iter_records, root_attributes
+from broker.errors import TranslationError
+from broker.models import (
+    Classification,
+    FreezeOrder,
+    MsgType,
+    Name,
+    NoticeEnvelope,
+    NoticeType,
+    PartialDate,
+    Source,
+)
+
+H = TypeVar("H", bound=Hashable)
+V = TypeVar("V")
+
+DocumentKind = Literal[
+    "PASSPORT", "NATIONAL_ID", "TAX_ID", "REGISTRATION_NUMBER", "IMO_NUMBER", "OTHER"
+]
+"""The identity document kinds of the canonical schema (IdentityDocument.kind)."""
+
+# The first word of a letter's Unicode name, for the scripts names on sanctions lists use,
+# to its ISO 15924 code. Letters of other scripts (and signs such as MICRO SIGN, which lists
+# type for Greek mu) are not counted either way.
+_SCRIPTS = MappingProxyType(
+    {
+        "LATIN": "Latn",
+        "CYRILLIC": "Cyrl",
+        "GREEK": "Grek",
+        "ARABIC": "Arab",
+        "HEBREW": "Hebr",
+        "SYRIAC": "Syrc",
+        "THAANA": "Thaa",
+        "ARMENIAN": "Armn",
+        "GEORGIAN": "Geor",
+        "DEVANAGARI": "Deva",
+        "BENGALI": "Beng",
+        "GURMUKHI": "Guru",
+        "GUJARATI": "Gujr",
+        "TAMIL": "Taml",
+        "SINHALA": "Sinh",
+        "THAI": "Thai",
+        "LAO": "Laoo",
+        "KHMER": "Khmr",
+        "MYANMAR": "Mymr",
+        "TIBETAN": "Tibt",
+        "MONGOLIAN": "Mong",
+        "ETHIOPIC": "Ethi",
+        "HANGUL": "Hang",
+        "HIRAGANA": "Hira",
+        "KATAKANA": "Kana",
+        "CJK": "Hani",
+    }
+)
+_JAPANESE = frozenset({"Hani", "Hira", "Kana"})
+# Bidirectional controls and byte order marks that right-to-left names carry invisibly;
+# zero-width non-joiners stay, since Persian spelling needs them.
+_INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# xs:date may end in a time zone ("1960-01-01-05:00"); a calendar date has none.
+_XSD_ZONE = re.compile(r"(?<=^\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})$")
+
+
+def clean_name(text: str | None) -> str | None:
+    """A name as the list spells it, without invisible controls or runs of spaces."""
+    if text is None:
+        return None
+    return " ".join(_INVISIBLE.sub("", text).split()) or None
+
+
+def joined(*parts: str | None) -> str | None:
+    """Parts that are present, joined by single spaces in the order given."""
+    return " ".join(part for part in parts if part) or None
+
+
+def one_line(*parts: str | None) -> str | None:
+    """Parts of a place or address that are present, comma-separated in the order given."""
+    return ", ".join(part for part in parts if part) or None
+
+
+def script_of(text: str) -> str | None:
+    """The ISO 15924 script of a spelling, or None when it mixes scripts or has no letters.
+
+    Japanese mixes kana and kanji, and Korean hangul and hanja, within one spelling: those
+    mixtures are one writing system (Jpan, Kore).
+    """
+    scripts = {_script(char) for char in text if char.isalpha()} - {None}
+    if len(scripts) == 1:
+        return scripts.pop()
+    if scripts <= _JAPANESE and scripts & {"Hira", "Kana"}:
+        return "Jpan"
+    if scripts == {"Hang", "Hani"}:
+        return "Kore"
+    return None
+
+
+def _script(char: str) -> str | None:
+    return _SCRIPTS.get(unicodedata.name(char, "").split(" ", 1)[0])
+
+
+def make_name(
+    full_name: str | None,
+    *,
+    given_names: str | None = None,
+    family_name: str | None = None,
+    lang: str | None = None,
+) -> Name | None:
+    """A canonical name with its script, or None for a blank one."""
+    full = clean_name(full_name)
+    if full is None:
+        return None
+    return Name(
+        full_name=full,
+        given_names=clean_name(given_names),
+        family_name=clean_name(family_name),
+        script=script_of(full),
+        lang=lang,
+    )
+
+
+def unique(items: Iterable[H]) -> list[H]:
+    """Items in their first order, repeats dropped: lists repeat dates and countries."""
+    return list(dict.fromkeys(items))
+
+
+def report_unknown(ctx: TranslationContext, record: XmlRecord, at: str, value: str) -> None:
+    """Count a value nothing could map, under a path without positions so counters stay few."""
+    ctx.unmapped[f"{record.path_pattern}/{at}={value}"] += 1
+
+
+def lookup(
+    ctx: TranslationContext, record: XmlRecord, at: str, value: str | None, table: Mapping[str, V]
+) -> V | None:
+    """The table's value for a code; a code the table lacks is counted, never guessed."""
+    if value is None:
+        return None
+    found = table.get(value)
+    if found is None:
+        report_unknown(ctx, record, at, value)
+    return found
+
+
+def partial_date(
+    record: XmlRecord, at: str, text: str, *, approximate: bool = False
+) -> PartialDate:
+    """A date as precise as written (a year, a month, a day); ``at`` names the field."""
+    try:
+        found = parse_partial_date(_XSD_ZONE.sub("", text.strip()))
+    except ValueError as err:
+        raise record.error(str(err), at=at) from err
+    if approximate and not found.approximate:
+        return PartialDate(year=found.year, month=found.month, day=found.day, approximate=True)
+    return found
+
+
+def calendar_date(record: XmlRecord, at: str, text: str) -> dt.date:
+    """A full date (listing and amendment dates are never partial)."""
+    found = partial_date(record, at, text)
+    if found.month is None or found.day is None or found.approximate:
+        raise record.error(f"{text!r} is not a full date (YYYY-MM-DD)", at=at)
+    return dt.date(found.year, found.month, found.day)
+
+
+def generated_at(ctx: TranslationContext, root: str, attribute: str) -> dt.datetime | None:
+    """When the list says it was generated (a root attribute), in UTC; None when it does not.
+
+    An unreadable value is counted, and the listings fall back on their receipt time.
+    """
+    text = root_attributes(ctx).get(attribute)
+    if text is None:
+        return None
+    try:
+        found = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        found = None
+    if found is None or found.tzinfo is None:
+        ctx.unmapped[f"/{root}/@{attribute}={text}"] += 1
+        return None
+    return found.astimezone(dt.UTC)
+
+
+def issued_at(
+    listed_on: dt.date | None, generated: dt.datetime | None, received: dt.datetime
+) -> dt.datetime:
+    """When the listing was issued: its listing date, else the list's date, else receipt."""
+    if listed_on is not None:
+        return dt.datetime.combine(listed_on, dt.time(), tzinfo=dt.UTC)
+    return generated or received
+
+
+def freeze_notice(
+    ctx: TranslationContext,
+    adapter: Adapter,
+    record: XmlRecord,
+    *,
+    notice_id: str,
+    original_id: str,
+    issued: dt.datetime,
+    classification: Classification,
+    body: FreezeOrder,
+) -> NoticeEnvelope:
+    """The envelope of one list entry; its digest is the entry's own, not the whole list's."""
+    source = Source(
+        format=ctx.format,
+        original_id=original_id,
+        adapter=adapter.name,
+        adapter_version=adapter.version,
+        received_at=ctx.received_at,
+        sha256=record.sha256(),
+    )
+    return NoticeEnvelope(
+        notice_id=notice_id,
+        version=1,
+        msg_type=MsgType.ALERT,
+        notice_type=NoticeType.FREEZE_ORDER,
+        originator=ctx.originator,
+        issued_at=issued,
+        classification=classification,
+        source=source,
+        body=body,
+    )
+
+
+def stream_entries(
+    ctx: TranslationContext,
+    *,
+    root: str,
+    entries: tuple[str, ...],
+    build: Callable[[XmlRecord], NoticeEnvelope | None],
+) -> Iterator[NoticeEnvelope]:
+    """One notice per entry of the snapshot, in document order, in bounded memory.
+
+    ``build`` may return None for an entry that is not a listing in force. Faults in values
+    that pydantic or a parser reject surface as ValueError; they are placed at their entry.
+    An entry listed twice comes out twice: the snapshot stage keeps the first and counts the
+    second, rather than this stage refusing the whole list for one repeat.
+    """
+    found = 0
+    for record in iter_records(ctx, entries):
+        found += 1
+        if not record.path.startswith(f"/{root}/"):
+            raise record.error(f"an entry outside a {root} document")
+        try:
+            notice = build(record)
+        except ValueError as err:
+            raise TranslationError(
+                format=ctx.format, where=record.where, reason=_describe(err)
+            ) from err
+        if notice is not None:
+            yield notice
+    if not found:
+        raise TranslationError(
+            format=ctx.format,
+            where=f"/{root}",
+            reason=f"no {' or '.join(entries)} entry: an empty snapshot would read as every "
+            "listing withdrawn",
+        )
+
+
+def _describe(err: ValueError) -> str:
+    if isinstance(err, ValidationError):
+        first = err.errors()[0]
+        where = ".".join(str(step) for step in first["loc"])
+        return f"not a valid canonical notice: {where}: {first['msg']}"
+    return str(err)
