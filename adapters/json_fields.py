@@ -144,11 +144,18 @@ def _line_column(before: str) -> str:
 
 
 def _is_empty(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(_is_empty(item) for item in value.values())
-    if isinstance(value, list):
-        return all(_is_empty(item) for item in value)
-    return value is None or value == ""
+    """Whether a value holds nothing but nulls and empty strings, however deep (no recursion:
+    JSON may nest deeper than Python's stack)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif item is not None and item != "":
+            return False
+    return True
 
 
 def json_type(value: Any) -> str:
