@@ -10,6 +10,12 @@
     │   ├── UnknownSchema         the writer schema's fingerprint is not in the catalog
     │   └── UndecodableNotice     either of those, located at a topic/partition/offset
     ├── SinkError                 a subscriber's sink refused a notice
+    ├── InvalidAgencyId           an agency id that cannot safely name a principal and its ACLs
+    ├── AccessAdminError          the cluster refused or did not confirm a user or ACL change
+    ├── PolicyError               a sharing-policy file is unreadable or inconsistent
+    ├── PolicyViolation           a consumer received a notice its own profile does not allow
+    ├── OriginatorControlled      re-publishing an originator-controlled notice (third-party rule)
+    ├── TopicMissing              a topic a service reads (state, dead letters) does not exist
     └── LocalKafkaError           the local Apache Kafka broker could not be fetched or run
         ├── KafkaFetchError       Maven could not fetch the broker jars
         └── BrokerStartError      the broker did not come up; carries its own log lines
@@ -135,6 +141,80 @@ class SinkError(NoticeBrokerError):
         super().__init__(
             f"sink failed on notice {notice_id} at {topic}[{partition}]@{offset}; "
             "offset not committed"
+        )
+
+
+class PolicyError(NoticeBrokerError):
+    """A sharing-policy file cannot be used, so no distributor may start on it.
+
+    ``problems`` pairs each faulty entry (``recipients[3] (uk-nca)``, ``groups.EU``,
+    ``line 12, column 3``) with what is wrong there, every one found in the file at once so an
+    operator fixes them in one pass. The message has one ``file: entry: problem`` line each,
+    the form editors and ``grep`` understand.
+    """
+
+    def __init__(self, *, file: str, problems: tuple[tuple[str, str], ...]) -> None:
+        self.file = file
+        self.problems = problems
+        super().__init__("\n".join(f"{file}: {entry}: {problem}" for entry, problem in problems))
+
+
+class InvalidAgencyId(NoticeBrokerError):
+    """An agency id becomes a principal (``User:<id>``), topic names and a group id verbatim.
+
+    Ids are held to the raw-topic alphabet so that none can smuggle a separator into a SCRAM
+    credential spec or server.properties, and none can take the hub's own principal.
+    """
+
+    def __init__(self, agency_id: str, reason: str) -> None:
+        self.agency_id = agency_id
+        self.reason = reason
+        super().__init__(f"agency id {agency_id!r}: {reason}")
+
+
+class AccessAdminError(NoticeBrokerError):
+    """A SCRAM user or ACL change failed, or the broker did not apply it in time.
+
+    Raised in place of confluent-kafka's own exceptions, so the CLI reports it in one line.
+    """
+
+
+class PolicyViolation(NoticeBrokerError):
+    """A delivered notice fails the receiving agency's own re-check (defence in depth).
+
+    The consumer refuses it and counts it; the hub's distributor or its policy is at fault.
+    """
+
+    def __init__(
+        self, *, agency: str, notice_id: str, version: int, rules: tuple[str, ...]
+    ) -> None:
+        self.agency = agency
+        self.notice_id = notice_id
+        self.version = version
+        self.rules = rules
+        super().__init__(
+            f"{agency} refused notice {notice_id} v{version}: its own profile does not allow it "
+            f"({', '.join(rules) or 'no rule granted it'})"
+        )
+
+
+class OriginatorControlled(NoticeBrokerError):
+    """The third-party rule: an originator-controlled notice is not re-published by anyone."""
+
+    def __init__(self, *, notice_id: str, originator: str) -> None:
+        self.notice_id = notice_id
+        self.originator = originator
+        super().__init__(
+            f"notice {notice_id} is originator-controlled by {originator}: it may not be "
+            "re-published; ask the originator to release it"
+        )
+
+
+class TopicMissing(NoticeBrokerError):
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        super().__init__(
+            f"topic {topic} does not exist; create the hub's topics first (`notices topics create`)"
         )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import string
 from typing import Any
 
 from hypothesis import strategies as st
 
 from broker import models as m
+from broker.policy.profiles import GroupDefinition, Policy, RecipientProfile
 
 text = st.text(min_size=1, max_size=30)
 opt_text = st.none() | text
@@ -198,4 +200,145 @@ def notices(draw: st.DrawFn, notice_type: m.NoticeType | None = None) -> m.Notic
             )
         ),
         body=draw(_BODIES[kind]),
+    )
+
+
+# Sharing policy. Small universes of agencies, countries, groups and caveats, so that a notice's
+# markings and a recipient's profile meet often; a few malformed or unknown entries, so that the
+# most restrictive readings are exercised too. Sets are drawn whole from their few subsets, and
+# markings lean towards the permissive side, so that a fair share of pairs ends in a delivery.
+POLICY_GROUPS = ("EU", "SCHENGEN", "FIVE_EYES")
+policy_agencies = st.sampled_from(
+    ["de-bka", "fr-pj", "nl-politie", "europol", "uk-nca", "us-fbi", "interpol"]
+)
+policy_countries = st.sampled_from(["DE", "FR", "NL", "GB", "US"])
+
+
+def _subsets(*items: str) -> st.SearchStrategy[tuple[str, ...]]:
+    return st.sampled_from(
+        [chosen for size in range(len(items) + 1) for chosen in itertools.combinations(items, size)]
+    )
+
+
+release_entries = st.sampled_from(
+    [
+        *("DE", "FR", "NL", "GB", "US"),
+        *("de-bka", "fr-pj", "nl-politie", "europol", "uk-nca", "us-fbi", "interpol"),
+        *(f"group:{name}" for name in (*POLICY_GROUPS, "NATO")),  # NATO: defined only sometimes
+        "fr",  # well formed, but no agency has that id: names nobody
+        *("Fr", "FRA", "group:eu", "UK"),  # malformed, or (UK) no country's code
+    ]
+)
+MARKABLE_PATHS: dict[m.NoticeType, list[str]] = {
+    m.NoticeType.WANTED_PERSON: [
+        "subject",
+        "subject.names",
+        "subject.names.[0]",
+        "subject.names.[1]",
+        "subject.sex",
+        "subject.identity_documents",
+        "subject.nationalities",
+        "subject.nationalities.[0]",
+        "subject.dates_of_birth.[0]",
+        "subject.photos.[0].uri",
+        "warrant.reference",
+        "charges.[0].offence",
+        "caution_flags.[0]",
+        "action_requested",
+        "subjekt.names",
+        "",
+    ],
+    m.NoticeType.INTEL_BULLETIN: [
+        "title",
+        "summary",
+        "text",
+        "threat_level",
+        "source_reliability",
+        "valid_from",
+        "topics.[0]",
+        "indicators.[0]",
+        "indicators.[1]",
+        "indicators.[2]",
+        "indicators.[0].value",
+        "indicators[0]",
+    ],
+    m.NoticeType.FREEZE_ORDER: [
+        "subject",
+        "subject.kind",
+        "subject.names",
+        "subject.names.[0]",
+        "subject.addresses",
+        "subject.identifiers.[0].number",
+        "listing_reference",
+        "listed_on",
+        "measures",
+        "measures.[0]",
+        "legal_basis.[0].title",
+    ],
+}
+"""Field paths worth marking, per body type: most resolve, some only in some bodies (an index
+past a short list, a field inside an absent record), some never, some have no redacted form."""
+
+
+@st.composite
+def recipient_profiles(draw: st.DrawFn, agency_id: str | None = None) -> RecipientProfile:
+    return RecipientProfile(
+        agency_id=agency_id or draw(policy_agencies),
+        country=draw(policy_countries),
+        clearance=draw(levels),
+        groups=draw(_subsets(*POLICY_GROUPS)),
+        caveats=draw(_subsets("CT", "SOC", "HUMINT")),
+        tlp_communities=draw(_subsets("eu-le", "five-eyes-le", "interpol-ncb")),
+    )
+
+
+@st.composite
+def policies(draw: st.DrawFn, min_recipients: int = 1) -> Policy:
+    agency_ids = draw(st.lists(policy_agencies, min_size=min_recipients, max_size=7, unique=True))
+    names = (*POLICY_GROUPS, "NATO") if draw(st.booleans()) else POLICY_GROUPS
+    return Policy(
+        groups={name: GroupDefinition(description=f"the {name} group") for name in names},
+        recipients=tuple(draw(recipient_profiles(agency_id)) for agency_id in agency_ids),
+    )
+
+
+@st.composite
+def remarked(draw: st.DrawFn, notice: m.NoticeEnvelope, now: dt.datetime) -> m.NoticeEnvelope:
+    """``notice`` with markings, originator and time limits drawn to meet ``policies()``."""
+
+    def near_now() -> dt.datetime | None:
+        days = draw(st.sampled_from([*[None] * 6, -1, 0, 1, 2]))
+        return None if days is None else now + dt.timedelta(days=days)
+
+    low_levels = st.sampled_from([*[m.Level.UNCLASSIFIED] * 3, *[m.Level.RESTRICTED] * 2, *m.Level])
+    few_caveats = st.sampled_from([*[()] * 5, ("CT",), ("SOC",), ("CT", "SOC")])
+    classification = m.Classification(
+        level=draw(low_levels),
+        tlp=draw(st.sampled_from(m.Tlp)),
+        releasable_to=draw(st.lists(release_entries, max_size=4)),
+        not_releasable_to=draw(st.lists(release_entries, max_size=1)),
+        originator_controlled=draw(st.sampled_from([False, False, False, True])),
+        caveats=list(draw(few_caveats)),
+        field_markings=draw(
+            st.lists(
+                _b(
+                    m.FieldMarking,
+                    path=st.sampled_from(MARKABLE_PATHS[notice.notice_type]),
+                    level=levels,
+                    caveats=few_caveats.map(list),
+                ),
+                max_size=3,
+            )
+        ),
+    )
+    return notice.model_copy(
+        update={
+            "originator": m.Originator(
+                agency_id=draw(policy_agencies | st.just("unknown-agency")),
+                country=draw(st.none() | policy_countries),
+            ),
+            "not_before": near_now(),
+            "expires_at": near_now(),
+            "classification": classification,
+        }
     )
