@@ -27,7 +27,13 @@ from broker.errors import TranslationError
 def local_name(element: etree._Element) -> str:
     """The tag without its namespace; comments and processing instructions have none."""
     tag = element.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return _local(tag) if isinstance(tag, str) else ""
+
+
+def _local(name: str) -> str:
+    """``{uri}local`` or a broken ``prefix:local`` (an undeclared prefix, which lxml reports
+    only at the end of the document) both read as ``local``."""
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
 class XmlRecord:
@@ -81,7 +87,7 @@ class XmlRecord:
     def audit(self) -> None:
         """Count the children and attributes of this element that no mapping read."""
         present = {local_name(child) for child in self.element if local_name(child)}
-        present |= {f"@{etree.QName(name).localname}" for name in self.element.attrib}
+        present |= {f"@{_local(name)}" for name in self.element.attrib}
         self._ctx.report_unmapped(self.path_pattern, present - self._read)
 
     @property
@@ -136,7 +142,7 @@ def root_attributes(ctx: TranslationContext) -> dict[str, str]:
         try:
             for _, element in _events(stream):
                 _refuse_entities(ctx, element)
-                return {etree.QName(k).localname: v for k, v in element.attrib.items()}
+                return {_local(k): v for k, v in element.attrib.items()}
         except etree.XMLSyntaxError as err:
             raise _syntax_error(ctx, err) from err
     raise TranslationError(format=ctx.format, where="document", reason="no root element")

@@ -30,6 +30,7 @@ SAMPLES = {
     "fbi-wanted-json": ["wanted/fbi_*.json"],
     "un-sc-consolidated-xml": ["sanctions/un_sc_*.xml"],
     "ofac-sdn-xml": ["sanctions/ofac_*.xml"],
+    "ofac-consolidated-xml": ["sanctions/ofac_*.xml"],
     "eu-fsf-xml": ["sanctions/eu_fsf_*.xml"],
     "stix2-json": ["intel/stix*.json"],
     "misp-event-json": ["intel/misp_event_*.json"],
