@@ -24,7 +24,6 @@ from broker.ingest import IngestService
 from broker.kafka_clients import new_producer
 from broker.models import NoticeEnvelope, Originator, WantedPersonNotice
 from broker.raw import publish_raw
-from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.timeutil import utcnow
@@ -75,7 +74,7 @@ async def run_demo(settings: Settings, examples: Path, console: Console) -> None
         console.print(f"Kafka {broker.version} up at {broker.bootstrap_servers}")
         try:
             await _demo(
-                settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers}),
+                broker.client_settings(settings),
                 examples,
                 console,
             )
@@ -87,7 +86,7 @@ async def run_demo(settings: Settings, examples: Path, console: Console) -> None
 
 async def _demo(settings: Settings, examples: Path, console: Console) -> None:
     registry = default_registry()
-    serde = NoticeSerde(SchemaCatalog.from_directory())
+    serde = NoticeSerde.from_settings(settings)
     files, payloads = await asyncio.to_thread(_read_examples, examples)
     expected = expected_notices(registry, payloads)
     received: list[NoticeEnvelope] = []

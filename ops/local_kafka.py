@@ -3,6 +3,16 @@
 The broker runs from the official jars (``ops.kafka_jars``) as a plain ``java`` process in
 KRaft combined mode (broker and controller in one JVM). Tests then talk to the same Kafka the
 service will meet in production rather than to a fake, and nothing needs a container engine.
+
+It is secured as the hub's cluster is: clients log in with SASL/SCRAM-SHA-512 and the KRaft
+StandardAuthorizer denies whatever no ACL allows. ``User:hub`` is a super user (the hub's
+services and the broker's own inter-broker login); each agency gets a user of its own, and its
+ACLs come from ``broker.access`` through ``ops.acls``. The controller listener stays PLAINTEXT
+on 127.0.0.1, where Kafka names its peer ``User:ANONYMOUS``, so that principal is a super user
+too: it is how the broker half of this one JVM talks to its controller half.
+
+The passwords are generated when the storage is formatted and belong to it: they are kept in
+``credentials.json`` (mode 0600) beside the storage, outlive a stop, and serve every restart.
 """
 
 from __future__ import annotations
@@ -21,14 +31,19 @@ import socket
 import subprocess
 import time
 from collections import deque
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import SecretStr
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
+from broker.access import check_agency_ids
 from broker.errors import BrokerStartError, LocalKafkaError
+from broker.kafka_clients import new_admin
+from broker.settings import Settings
+from ops.acls import upsert_scram_users
 from ops.kafka_jars import KAFKA_VERSION, default_cache_dir, fetch_kafka, require_tool
 
 log = logging.getLogger(__name__)
@@ -36,6 +51,7 @@ log = logging.getLogger(__name__)
 LOG4J_CONFIG = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
 
 _STATE_FILE = "broker.json"
+_CREDENTIALS_FILE = "credentials.json"
 _LOG_FILE = "broker.log"
 _CONFIG_FILE = "server.properties"
 _LOG_DIRS = "logs"
@@ -46,11 +62,71 @@ _MAX_ERROR_LINES = 40
 _TAIL_LINES = 20
 _POLL_SECONDS = 0.25
 _PROBE_TIMEOUT_MS = 3000
+_CLIENT_LISTENER = "CLIENT"
+_PROTOCOL = "SASL_PLAINTEXT"
+_MECHANISM = "SCRAM-SHA-512"
+
+HUB_USER = "hub"
 
 
 def default_data_dir(cache_dir: Path | None = None) -> Path:
     """One well-known place lets ``start`` and ``stop`` run as separate CLI invocations."""
     return (cache_dir or default_cache_dir()) / "run" / "kafka"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The SCRAM users of one broker's storage: the hub's and the agencies', with passwords."""
+
+    passwords: Mapping[str, str]
+
+    @property
+    def hub_password(self) -> str:
+        return self.passwords[HUB_USER]
+
+    @property
+    def agencies(self) -> list[str]:
+        return sorted(user for user in self.passwords if user != HUB_USER)
+
+    def with_users(self, users: Iterable[str]) -> Credentials:
+        """These credentials plus a fresh password for each user that has none yet."""
+        fresh = {user: _new_password() for user in users if user not in self.passwords}
+        return Credentials({**self.passwords, **fresh})
+
+
+def _new_password() -> str:
+    """URL-safe characters only: no ',', '=' or ']' to break a ``--add-scram`` spec."""
+    return secrets.token_urlsafe(24)
+
+
+def _read_credentials(data_dir: Path) -> Credentials:
+    try:
+        passwords = json.loads((data_dir / _CREDENTIALS_FILE).read_text())["passwords"]
+    except FileNotFoundError:
+        raise LocalKafkaError(
+            f"{data_dir} holds Kafka storage but no {_CREDENTIALS_FILE}: it was formatted "
+            "before the broker had SCRAM users, or the file was deleted, so nobody can log in; "
+            "delete the folder to start afresh"
+        ) from None
+    return Credentials(dict(passwords))
+
+
+def _write_credentials(data_dir: Path, credentials: Credentials) -> None:
+    text = json.dumps({"passwords": dict(credentials.passwords)}, indent=2) + "\n"
+    _write_private(data_dir / _CREDENTIALS_FILE, text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Readable by the owner only (passwords), and atomic, so a reader never parses half a file.
+
+    The explicit chmod covers a partial file left, with other permissions, by a crash.
+    """
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text)
+    partial.replace(path)
 
 
 @dataclass(frozen=True)
@@ -76,6 +152,34 @@ class LocalKafka:
     @property
     def config_path(self) -> Path:
         return self.data_dir / _CONFIG_FILE
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.data_dir / _CREDENTIALS_FILE
+
+    def credentials(self) -> Credentials:
+        """Read each time: ``add_agencies`` in another process may have added users."""
+        return _read_credentials(self.data_dir)
+
+    def client_settings(self, base: Settings | None = None, *, user: str = HUB_USER) -> Settings:
+        """``base`` pointed at this broker and logged in as ``user`` (the hub by default).
+
+        Without ``base``, the defaults: not ``Settings()``, so that a stray ``NOTICES_``
+        variable in the caller's environment cannot break starting or probing the broker.
+        """
+        passwords = self.credentials().passwords
+        if user not in passwords:
+            raise LocalKafkaError(f"the broker in {self.data_dir} has no user {user!r}")
+        return (base or Settings.model_construct()).model_copy(
+            update={
+                "bootstrap_servers": self.bootstrap_servers,
+                "security_protocol": _PROTOCOL,
+                "sasl_mechanism": _MECHANISM,
+                "sasl_username": user,
+                "sasl_password": SecretStr(passwords[user]),
+                "ssl_cafile": None,
+            }
+        )
 
     def log_tail(self, n: int = 80) -> list[str]:
         try:
@@ -154,16 +258,21 @@ def start_kafka(
     data_dir: Path,
     *,
     port: int | None = None,
+    agencies: Iterable[str] = (),
     version: str = KAFKA_VERSION,
     heap: str = "512m",
     timeout: float = 60,
 ) -> LocalKafka:
-    """Start a broker and return only once it answers Kafka requests.
+    """Start a broker with a SCRAM user per agency, and return once the hub can log in.
 
-    The data dir keeps its storage between runs: a second start on it reuses the topics and
-    the cluster id. The broker runs in its own session, so a Ctrl-C meant for the caller does
-    not reach it; if anything interrupts the start itself, the half-started broker is stopped.
+    The data dir keeps its storage between runs: a second start on it reuses the topics, the
+    cluster id and the users with their passwords; agencies new to it get users through the
+    Admin API once it runs. The broker runs in its own session, so a Ctrl-C meant for the
+    caller does not reach it; if anything interrupts the start itself, the half-started broker
+    is stopped. ACLs are not set here: they name topics, whose prefix is the hub's business
+    (``ops.acls.apply_acls`` with ``broker.access.agency_acls``).
     """
+    agencies = check_agency_ids(agencies, hub_user=HUB_USER)
     java = require_tool(
         "java", "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)"
     )
@@ -176,17 +285,47 @@ def start_kafka(
         )
     data_dir.mkdir(parents=True, exist_ok=True)
     port, controller_port = _pick_ports(port)
+    log_dir = data_dir / _LOG_DIRS
+    if _is_formatted(log_dir):
+        credentials = _read_credentials(data_dir)
+    else:
+        credentials = Credentials({}).with_users([HUB_USER, *agencies])
+        _write_credentials(data_dir, credentials)
     config = data_dir / _CONFIG_FILE
-    config.write_text(_server_properties(data_dir, port, controller_port))
-    _format_storage(java, libs, config, data_dir / _LOG_DIRS)
+    _write_private(
+        config, _server_properties(data_dir, port, controller_port, credentials.hub_password)
+    )
+    _format_storage(java, libs, config, log_dir, credentials)
     kafka = _spawn(java, libs, data_dir, port, controller_port, heap, version)
     try:
         _write_state(kafka)
         _wait_until_ready(kafka, timeout)
+        add_agencies(kafka, agencies)
     except BaseException:
         kafka.stop()
         raise
     return kafka
+
+
+def add_agencies(kafka: LocalKafka, agencies: Iterable[str]) -> Credentials:
+    """Set each agency's password from the credentials file on the running broker, making one
+    for an agency that has none; return every credential.
+
+    The file is written first and the broker is always told, even of a password it should
+    already have: a failure between the two leaves a file the next call brings the broker in
+    line with, never a user whose password nobody knows.
+    """
+    agencies = check_agency_ids(agencies, hub_user=HUB_USER)
+    known = kafka.credentials()
+    credentials = known.with_users(agencies)
+    if credentials != known:
+        _write_credentials(kafka.data_dir, credentials)
+    upsert_scram_users(kafka.client_settings(), {a: credentials.passwords[a] for a in agencies})
+    return credentials
+
+
+def _is_formatted(log_dir: Path) -> bool:
+    return (log_dir / "meta.properties").is_file()
 
 
 def _pick_ports(port: int | None) -> tuple[int, int]:
@@ -199,16 +338,28 @@ def _pick_ports(port: int | None) -> tuple[int, int]:
     return (free[0], free[1]) if port is None else (port, free[0])
 
 
-def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+def _server_properties(data_dir: Path, port: int, controller_port: int, hub_password: str) -> str:
+    """Holds the hub's password (the broker's own login), so it is written for the owner only."""
+    client = _CLIENT_LISTENER
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{HUB_USER}" password="{hub_password}";'
+    )
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "listeners": f"{client}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"{client}://127.0.0.1:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": client,
+        "listener.security.protocol.map": f"{client}:{_PROTOCOL},CONTROLLER:PLAINTEXT",
+        "sasl.enabled.mechanisms": _MECHANISM,
+        "sasl.mechanism.inter.broker.protocol": _MECHANISM,
+        f"listener.name.{client.lower()}.{_MECHANISM.lower()}.sasl.jaas.config": jaas,
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{HUB_USER};User:ANONYMOUS",
         "log.dirs": str(data_dir / _LOG_DIRS),
         "num.partitions": "1",
         "auto.create.topics.enable": "false",
@@ -241,20 +392,29 @@ def _java_command(java: str, libs: Path, *args: str, heap: str | None = None) ->
     before_sleep=lambda state: log.warning("retrying the storage format: %s", state.outcome),
     reraise=True,
 )
-def _format_storage(java: str, libs: Path, config: Path, log_dir: Path) -> None:
+def _format_storage(
+    java: str, libs: Path, config: Path, log_dir: Path, credentials: Credentials
+) -> None:
     """KRaft refuses unformatted storage; formatted storage is kept so a restart keeps its data.
 
-    (``--ignore-formatted`` is no help: it still insists on the cluster id it was given.)
-    Tried twice: one test session here saw the format tool exit 1 once on a fresh folder,
-    which 25 formats under load did not reproduce; a second failure is reported as it is.
+    The SCRAM users go into the storage's first metadata, so the hub can log in the moment the
+    broker listens. (``--ignore-formatted`` is no help on a restart: it still insists on the
+    cluster id it was given.) Tried twice: one test session here saw the format tool exit 1
+    once on a fresh folder, which 25 formats under load did not reproduce; a second failure is
+    reported as it is.
     """
-    if (log_dir / "meta.properties").is_file():
+    if _is_formatted(log_dir):
         return
     # Without meta.properties nothing here is usable storage: only a failed format's leftovers.
     shutil.rmtree(log_dir, ignore_errors=True)
     cluster_id = base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+    users = [
+        arg
+        for user, password in sorted(credentials.passwords.items())
+        for arg in ("--add-scram", f"{_MECHANISM}=[name={user},password={password}]")
+    ]
     command = _java_command(
-        java, libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)
+        java, libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *users
     )
     result = subprocess.run(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
@@ -298,7 +458,6 @@ def _spawn(
 
 
 def _write_state(kafka: LocalKafka) -> None:
-    """Written atomically, so a reader never parses half a file."""
     state = {
         "pid": kafka.pid,
         "port": kafka.port,
@@ -307,10 +466,7 @@ def _write_state(kafka: LocalKafka) -> None:
         "version": kafka.version,
         "log_path": str(kafka.log_path),
     }
-    path = kafka.data_dir / _STATE_FILE
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(state, indent=2) + "\n")
-    partial.replace(path)
+    _write_private(kafka.data_dir / _STATE_FILE, json.dumps(state, indent=2) + "\n")
 
 
 def _wait_until_ready(kafka: LocalKafka, timeout: float) -> None:
@@ -364,14 +520,14 @@ def _answers(kafka: LocalKafka) -> bool:
         socket.create_connection(("127.0.0.1", kafka.port), timeout=1).close()
     except OSError:
         return False
+    hub = kafka.client_settings()
     with ThreadPoolExecutor(max_workers=1) as worker:
-        return worker.submit(asyncio.run, _probe(kafka.bootstrap_servers)).result()
+        return worker.submit(asyncio.run, _probe(hub)).result()
 
 
-async def _probe(bootstrap_servers: str) -> bool:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, request_timeout_ms=_PROBE_TIMEOUT_MS
-    )
+async def _probe(hub: Settings) -> bool:
+    """As the hub, so a ready broker is one whose SCRAM login works too."""
+    admin = new_admin(hub, request_timeout_ms=_PROBE_TIMEOUT_MS)
     try:
         await admin.start()
         cluster = await admin.describe_cluster()

@@ -1,26 +1,50 @@
 """The real Apache Kafka broker every Kafka test talks to, chosen once per session.
 
-In this order: an existing cluster named by KAFKA_BOOTSTRAP_SERVERS; testcontainers' Kafka
-where a Docker engine answers; otherwise the official Apache Kafka jars started by ops/. A
-broker that cannot start fails the run with its own log lines: never a skip.
+In this order: an existing cluster named by KAFKA_BOOTSTRAP_SERVERS (its security settings come
+from the environment too, NOTICES_SECURITY_PROTOCOL, NOTICES_SASL_*); testcontainers' Kafka
+where a Docker engine answers; otherwise the official Apache Kafka jars started by ops/, with
+SASL/SCRAM and ACLs on. A broker that cannot start fails the run with its own log lines: never
+a skip.
+
+Tests act as the hub, a super user. The hub's login is also exported to this process's
+environment for the session, so that a service a test starts as a child process with
+``{**os.environ, ...}`` logs in as the hub too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from broker.errors import BrokerStartError, LocalKafkaError
 from broker.settings import Settings
+from ops.acls import upsert_scram_users
 from ops.local_kafka import start_kafka
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
 TESTCONTAINERS_IMAGE = "confluentinc/cp-kafka:7.9.0"
+
+# Users the security tests log in as. "fr" and "fra" collide on a prefix on purpose; "stranger"
+# has a login but is never granted anything.
+AGENCY_USERS = ("agency-a", "agency-b", "fr", "fra", "stranger")
+SECURITY_FIELDS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password")
+
+
+@dataclass(frozen=True)
+class KafkaUnderTest:
+    """The broker of this session: the hub's settings, and the agency users' passwords
+    (none where the cluster does not authenticate)."""
+
+    hub: Settings
+    passwords: Mapping[str, str] = field(default_factory=dict)
 
 
 def _docker_engine_answers() -> bool:
@@ -33,33 +57,57 @@ def _docker_engine_answers() -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        yield servers
+def _agency_users_on(hub: Settings) -> dict[str, str]:
+    """An existing secured cluster gets the test users through the Admin API."""
+    if hub.sasl_login is None:
+        return {}
+    passwords = {user: secrets.token_urlsafe(24) for user in AGENCY_USERS}
+    upsert_scram_users(hub, passwords)
+    return passwords
+
+
+@contextlib.contextmanager
+def _kafka_under_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaUnderTest]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        hub = Settings()
+        yield KafkaUnderTest(hub, _agency_users_on(hub))
         return
     if _docker_engine_answers():
         from testcontainers.community.kafka import KafkaContainer
 
         with KafkaContainer(TESTCONTAINERS_IMAGE).with_kraft() as container:
-            yield container.get_bootstrap_server()
+            yield KafkaUnderTest(Settings(bootstrap_servers=container.get_bootstrap_server()))
         return
     try:
-        broker = start_kafka(tmp_path_factory.mktemp("kafka"))
+        broker = start_kafka(tmp_path_factory.mktemp("kafka"), agencies=AGENCY_USERS)
     except (BrokerStartError, LocalKafkaError) as exc:
         pytest.fail(f"the test broker did not start:\n{exc}", pytrace=False)
     try:
-        yield broker.bootstrap_servers
+        yield KafkaUnderTest(broker.client_settings(Settings()), broker.credentials().passwords)
     finally:
         broker.stop()
 
 
+@pytest.fixture(scope="session")
+def kafka_under_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaUnderTest]:
+    with _kafka_under_test(tmp_path_factory) as kafka, pytest.MonkeyPatch.context() as env:
+        for name, value in kafka.hub.to_env(*SECURITY_FIELDS).items():
+            env.setenv(name, value)
+        yield kafka
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kafka_under_test: KafkaUnderTest) -> str:
+    return kafka_under_test.hub.bootstrap_servers
+
+
 @pytest.fixture
-def settings(kafka_bootstrap: str) -> Settings:
+def settings(kafka_under_test: KafkaUnderTest) -> Settings:
     """Settings of a hub of its own: a unique topic prefix keeps tests apart on one broker."""
-    return Settings(
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-        ingest_group_id=f"ingest-{uuid.uuid4().hex[:10]}",
-        agencies={"interpol": None, "fr-police": "FR"},
+    return kafka_under_test.hub.model_copy(
+        update={
+            "topic_prefix": f"t{uuid.uuid4().hex[:10]}.",
+            "ingest_group_id": f"ingest-{uuid.uuid4().hex[:10]}",
+            "agencies": {"interpol": None, "fr-police": "FR"},
+        }
     )

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from adapters.registry import default_registry
 from broker.ingest import IngestService
+from broker.kafka_clients import new_consumer
 from broker.models import NoticeEnvelope
 from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
@@ -59,13 +60,7 @@ async def receive(
 
 def committed_reader(settings: Settings, topic: str) -> AIOKafkaConsumer:
     """A verifier's view of ``topic``: from the beginning, committed data only, no group."""
-    return AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
+    return new_consumer(settings, topic, group_id=None, role="verifier")
 
 
 async def read_records(

@@ -1,17 +1,24 @@
-"""The local broker of ops/local_kafka.py: a real Kafka that serves, stops and fails loudly."""
+"""The local broker of ops/local_kafka.py: a real Kafka that serves, stops and fails loudly;
+and the `notices kafka` commands, that grant agencies and keep their logins across a restart."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import socket
+import stat
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
+from typer.testing import CliRunner, Result
 
+from broker.cli import app
 from broker.errors import BrokerStartError
+from broker.kafka_clients import new_admin, new_consumer, new_producer
+from broker.settings import Settings
+from broker.topics import TopicNames
 from ops.local_kafka import load_running, start_kafka
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -19,27 +26,22 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 TOPIC = "local-kafka-smoke"
 
 
-async def _round_trip(bootstrap_servers: str) -> bytes:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def _round_trip(hub: Settings) -> bytes:
+    admin = new_admin(hub)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(TOPIC, num_partitions=1, replication_factor=1)])
     finally:
         await admin.close()
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    producer = new_producer(hub, role="smoke")
     await producer.start()
     try:
         await producer.send_and_wait(TOPIC, b"hello from the test")
     finally:
         await producer.stop()
 
-    consumer = AIOKafkaConsumer(
-        TOPIC,
-        bootstrap_servers=bootstrap_servers,
-        group_id="local-kafka-smoke",
-        auto_offset_reset="earliest",
-    )
+    consumer = new_consumer(hub, TOPIC, group_id="local-kafka-smoke", role="smoke")
     await consumer.start()
     try:
         record = await asyncio.wait_for(consumer.getone(), timeout=30)
@@ -47,6 +49,9 @@ async def _round_trip(bootstrap_servers: str) -> bytes:
         await consumer.stop()
     assert record.value is not None
     return bytes(record.value)
+
+
+runner = CliRunner()
 
 
 def _pid_exists(pid: int) -> bool:
@@ -61,7 +66,7 @@ def test_broker_serves_is_found_again_and_stops(tmp_path: Path) -> None:
     data_dir = tmp_path / "kafka"
     kafka = start_kafka(data_dir)
     try:
-        assert asyncio.run(_round_trip(kafka.bootstrap_servers)) == b"hello from the test"
+        assert asyncio.run(_round_trip(kafka.client_settings())) == b"hello from the test"
 
         found = load_running(data_dir)
         assert found is not None
@@ -86,3 +91,76 @@ def test_broker_that_cannot_bind_its_port_reports_its_own_error(tmp_path: Path) 
     assert "exited" in failure.value.reason
     assert any("Address already in use" in line for line in failure.value.log_lines)
     assert load_running(data_dir) is None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _login(exports: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """What ``eval "$(notices kafka env)"`` gives the next command."""
+    for line in exports.splitlines():
+        export, assignment = shlex.split(line)
+        assert export == "export"
+        monkeypatch.setenv(*assignment.split("=", 1))
+    return Settings()
+
+
+async def _publish_raw(hub: Settings, agency: Settings, agency_id: str) -> None:
+    """As the agency, to a topic the hub makes (if it is missing): its ACLs must allow it."""
+    topic = TopicNames(agency.topic_prefix).raw(agency_id)
+    admin = new_admin(hub)
+    await admin.start()
+    try:
+        if topic not in await admin.list_topics():
+            await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    producer = new_producer(agency, role="liaison")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"from a liaison system")
+    finally:
+        await producer.stop()
+
+
+def test_kafka_commands_grant_agencies_and_keep_their_logins_across_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "kafka"
+
+    def kafka(*args: str) -> Result:
+        return runner.invoke(app, ["kafka", *args, "--data-dir", str(data_dir)])
+
+    up = kafka("up", "--port", str(_free_port()), "--agency", "fr")
+    assert up.exit_code == 0, up.output
+    try:
+        assert "agencies: fr" in " ".join(up.output.split())
+        added = kafka("add-agency", "de")
+        assert added.exit_code == 0, added.output
+        assert "User:de may write raw.de" in " ".join(added.output.split())
+        refused = kafka("add-agency", "hub")
+        assert refused.exit_code == 1, refused.output
+        assert "the hub's own user" in refused.output and "Traceback" not in refused.output
+        hub = _login(kafka("env").output, monkeypatch)
+        de = _login(kafka("env", "--user", "de").output, monkeypatch)
+        asyncio.run(_publish_raw(hub, de, "de"))
+        for private in ("credentials.json", "server.properties", "broker.json"):
+            assert stat.S_IMODE((data_dir / private).stat().st_mode) == 0o600, private
+    finally:
+        assert kafka("down").exit_code == 0
+
+    again = kafka("up", "--port", str(_free_port()))
+    assert again.exit_code == 0, again.output
+    try:
+        assert kafka("status").exit_code == 0
+        hub = _login(kafka("env").output, monkeypatch)
+        de_again = _login(kafka("env", "--user", "de").output, monkeypatch)
+        assert de_again.sasl_login == de.sasl_login
+        asyncio.run(_publish_raw(hub, de_again, "de"))
+    finally:
+        assert kafka("down").exit_code == 0
+    assert kafka("status").exit_code == 1
