@@ -10,12 +10,13 @@ Translation itself, and its error boundary, is ``broker.translation``: pure, no 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry
@@ -36,11 +37,22 @@ _INDEX = re.compile(r"\[\d+\]")
 
 @dataclass
 class IngestStats:
-    """What the service did since it started, by format or error type (metrics read these)."""
+    """What the service did since it started, by format or error type (metrics read these).
+
+    A batch counts once, when its transaction commits: one that is rewound and processed
+    again after a failed commit is not counted twice.
+    """
 
     translated: Counter[str] = field(default_factory=Counter)
     dead_lettered: Counter[str] = field(default_factory=Counter)
     unmapped_fields: Counter[str] = field(default_factory=Counter)
+    """By ``format:path`` of a source field nobody read, or ``format:path=`` of a value no
+    mapping table knows; the value itself is only logged, since values are unbounded."""
+
+    def add(self, other: IngestStats) -> None:
+        self.translated.update(other.translated)
+        self.dead_lettered.update(other.dead_lettered)
+        self.unmapped_fields.update(other.unmapped_fields)
 
 
 def dead_letter_headers(
@@ -72,17 +84,39 @@ class IngestService:
         self.registry = registry
         self.serde = serde
         self.stats = IngestStats()
+        self._staged: dict[TopicPartition, IngestStats] = {}
         self.processor = TransactionalProcessor(
-            settings, group_id=settings.ingest_group_id, role="ingest", transform=self.transform
+            settings,
+            group_id=settings.ingest_group_id,
+            role="ingest",
+            transform=self.transform,
+            hooks=self,
         )
 
     async def run(self) -> None:
         """Consume every raw topic until cancelled (a new agency's topic is found by pattern)."""
         await ensure_declared_topics(self.settings)
+        await asyncio.to_thread(self.serde.register, self.topics.all_notices)
         await self.processor.run(pattern=self.topics.raw_pattern)
+
+    # BatchHooks: the stats follow the transactions.
+
+    async def partition_claimed(self, tp: TopicPartition) -> None:
+        self._staged.pop(tp, None)
+
+    def batch_committed(self, tp: TopicPartition) -> None:
+        staged = self._staged.pop(tp, None)
+        if staged is not None:
+            self.stats.add(staged)
+
+    def batch_aborted(self, tp: TopicPartition) -> None:
+        self._staged.pop(tp, None)
 
     def transform(self, record: ConsumerRecord[bytes, bytes]) -> list[Outgoing]:
         """The notices in one raw record, or its dead letter: never nothing, never an exception."""
+        staged = self._staged.setdefault(
+            TopicPartition(record.topic, record.partition), IngestStats()
+        )
         agency = self.topics.agency_of_raw(record.topic)
         ctx = TranslationContext(
             format=header(record.headers, FORMAT_HEADER),
@@ -91,7 +125,7 @@ class IngestService:
             raw=record.value or b"",
         )
         outcome = translate_record(self.registry, ctx)
-        self._count_unmapped(ctx)
+        self._count_unmapped(ctx, staged)
         if isinstance(outcome, DeadLetter):
             log.warning(
                 "dead letter from %s[%d]@%d (%s): at %s: %s",
@@ -102,7 +136,7 @@ class IngestService:
                 outcome.where,
                 outcome.reason,
             )
-            self.stats.dead_lettered[outcome.error_type] += 1
+            staged.dead_lettered[outcome.error_type] += 1
             return [
                 Outgoing(
                     topic=self.topics.dlq,
@@ -111,14 +145,15 @@ class IngestService:
                     headers=dead_letter_headers(record, outcome),
                 )
             ]
-        self.stats.translated[ctx.format] += len(outcome)
+        staged.translated[ctx.format] += len(outcome)
         return [notice_record(notice, self.serde, self.topics) for notice in outcome]
 
-    def _count_unmapped(self, ctx: TranslationContext) -> None:
+    def _count_unmapped(self, ctx: TranslationContext, staged: IngestStats) -> None:
         """Count unmapped source fields by path, array indices collapsed, and say so the first
         time one appears: a new field usually means the source changed its format."""
         for where, count in ctx.unmapped.items():
-            field_path = f"{ctx.format}:{_INDEX.sub('[*]', where)}"
+            path, is_value, _ = where.partition("=")
+            field_path = f"{ctx.format}:{_INDEX.sub('[*]', path)}{is_value}"
             if field_path not in self.stats.unmapped_fields:
-                log.info("unmapped source field %s (first seen; counted from now on)", field_path)
-            self.stats.unmapped_fields[field_path] += count
+                log.info("unmapped source field %s, as in %s (first seen)", field_path, where)
+            staged.unmapped_fields[field_path] += count

@@ -63,27 +63,72 @@ class TopicNames:
         """Raw payloads that could not be translated, with the reason in headers."""
         return f"{self.prefix}notices.dlq"
 
-    def declared(self, agencies: Iterable[str]) -> list[TopicSpec]:
-        """Every topic the hub needs for these agencies."""
+    def deliver(self, agency_id: str) -> str:
+        """What one agency may see: the distributor's output, read only by that agency."""
+        return f"{self.prefix}deliver.{agency_id}"
+
+    def agency_of_deliver(self, topic: str) -> str:
+        return topic.removeprefix(f"{self.prefix}deliver.")
+
+    @property
+    def audit(self) -> str:
+        """Every distribution decision, hash-chained; kept forever."""
+        return f"{self.prefix}notices.audit"
+
+    @property
+    def ledger(self) -> str:
+        """Compacted: per notice, who received which version (recall) and chain heads."""
+        return f"{self.prefix}notices.ledger"
+
+    @property
+    def list_state(self) -> str:
+        """Compacted: per list entry, what the last snapshot said (``broker.snapshots``)."""
+        return f"{self.prefix}notices.list-state"
+
+    @property
+    def deferred(self) -> str:
+        """Compacted: embargoed notices until their release, then a tombstone."""
+        return f"{self.prefix}notices.deferred"
+
+    @property
+    def released(self) -> str:
+        """Embargoed notices whose time has come, handed back to the distributor."""
+        return f"{self.prefix}notices.released"
+
+    @property
+    def distributor_pattern(self) -> str:
+        """The distributor's inputs: every canonical notices topic and released embargoes."""
+        names = "|".join(re.escape(name) for name in [*self.all_notices, self.released])
+        return f"^(?:{names})$"
+
+    def declared(self, agencies: Iterable[str], recipients: Iterable[str] = ()) -> list[TopicSpec]:
+        """Every topic the hub needs for these publishing agencies and recipients."""
         notices = {"cleanup.policy": "delete", "retention.ms": str(90 * _DAY_MS)}
         raw = {"cleanup.policy": "delete", "retention.ms": str(30 * _DAY_MS)}
-        # A dead letter is kept until someone replays or discards it: never expire it.
-        dlq = {"cleanup.policy": "delete", "retention.ms": "-1"}
+        # A dead letter is kept until someone replays or discards it, an audit record always.
+        forever = {"cleanup.policy": "delete", "retention.ms": "-1"}
+        compacted = {"cleanup.policy": "compact"}
         return [
             *(TopicSpec(self.notices(t), 6, notices) for t in NoticeType),
-            TopicSpec(self.dlq, 3, dlq),
+            TopicSpec(self.dlq, 3, forever),
+            TopicSpec(self.audit, 6, forever),
+            TopicSpec(self.ledger, 6, compacted),
+            TopicSpec(self.list_state, 6, compacted),
+            TopicSpec(self.deferred, 3, compacted),
+            TopicSpec(self.released, 6, notices),
             *(TopicSpec(self.raw(agency), 3, raw) for agency in sorted(agencies)),
+            *(TopicSpec(self.deliver(agency), 3, notices) for agency in sorted(set(recipients))),
         ]
 
 
-async def ensure_declared_topics(settings: Settings) -> list[str]:
-    """Create every topic the hub declares for ``settings`` that is missing."""
+async def ensure_declared_topics(settings: Settings, recipients: Iterable[str] = ()) -> list[str]:
+    """Create every topic the hub declares for ``settings`` (and these recipients) missing."""
     admin = new_admin(settings)
     await admin.start()
     try:
         return await ensure_topics(
             admin,
-            TopicNames(settings.topic_prefix).declared(settings.agencies),
+            TopicNames(settings.topic_prefix).declared(settings.agencies, recipients),
             replication_factor=settings.replication_factor,
         )
     finally:

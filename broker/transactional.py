@@ -25,6 +25,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -36,6 +37,9 @@ from broker.settings import Settings
 log = logging.getLogger(__name__)
 
 _CLOSE_TIMEOUT = 10.0
+_FETCH_MAX_WAIT_MS = 100
+"""Fetches return this soon when there is nothing new: a released embargo or a notice is
+decided within a tenth of a second of its commit, at the cost of more idle fetches."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,38 @@ Transform = Callable[[ConsumerRecord[bytes, bytes]], list[Outgoing]]
 """What one input record becomes. Must not raise: failures are outputs too (dead letters)."""
 
 
+class BatchHooks(Protocol):
+    """State a transform keeps beside Kafka, kept in step with the transactions.
+
+    A stateful transform (the distributor's delivery ledger and audit chain) stages its
+    changes while a batch is transformed and makes them current only once the batch's
+    transaction has committed; an aborted batch leaves the state as it was, matching the
+    rewound offsets.
+    """
+
+    async def partition_claimed(self, tp: TopicPartition) -> None:
+        """The partition's producer has fenced any previous owner: catch up with its state."""
+        ...
+
+    def batch_committed(self, tp: TopicPartition) -> None: ...
+
+    def batch_aborted(self, tp: TopicPartition) -> None: ...
+
+
+Produced = Sequence[tuple[ConsumerRecord[bytes, bytes], list[Outgoing]]]
+"""Each input record of a batch with what the transform made of it."""
+
+
+class BatchObserver(Protocol):
+    """Told the fate of every batch, so that metrics count what Kafka committed, once."""
+
+    def batch_committed(self, tp: TopicPartition, produced: Produced) -> None: ...
+
+    def batch_failed(self, tp: TopicPartition, produced: Produced, error: Exception) -> None:
+        """The batch's transaction failed: it is rewound and will be processed again."""
+        ...
+
+
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, processor: TransactionalProcessor) -> None:
         self._processor = processor
@@ -63,7 +99,8 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
                 await self._processor.drop_producer(tp)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        """Producers are made on a partition's first batch, where fencing and rewind happen."""
+        """Partitions are claimed on their first batch: claiming dozens here would hold up
+        the group's rebalance past its timeout."""
         self._processor.assigned.update(assigned)
 
 
@@ -75,23 +112,33 @@ class TransactionalProcessor:
         group_id: str,
         role: str,
         transform: Transform,
+        hooks: BatchHooks | None = None,
         commit_timeout: float = 30.0,
     ) -> None:
         self.settings = settings
         self.group_id = group_id
         self.role = role
         self.transform = transform
+        self.hooks = hooks
         self.commit_timeout = commit_timeout
         self.lock = asyncio.Lock()
         self.assigned: set[TopicPartition] = set()
         """Input partitions this instance owns, as the group last assigned them."""
         self.transactions = 0
+        self.observers: list[BatchObserver] = []
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
+        self._next: dict[TopicPartition, int] = {}
+        """Per partition, the first offset not yet committed: records fetched before a claim
+        or rewind moved the position back arrive with lower offsets, and are dropped."""
 
     async def run(self, *, pattern: str) -> None:
         """Process the topics matching ``pattern`` until cancelled or fenced."""
         consumer = new_consumer(
-            self.settings, group_id=self.group_id, role=self.role, metadata_max_age_ms=30_000
+            self.settings,
+            group_id=self.group_id,
+            role=self.role,
+            metadata_max_age_ms=30_000,
+            fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
         )
         consumer.subscribe(pattern=pattern, listener=_WaitForBatch(self))
         await consumer.start()
@@ -121,12 +168,12 @@ class TransactionalProcessor:
     ) -> None:
         producer = self._producers.get(tp)
         if producer is None:
-            # A new producer fences the partition's previous owner; only then is the
-            # committed offset final, and these records may predate it.
-            await self._start_producer(tp)
-            await self._rewind(consumer, tp)
+            producer = await self.claim(consumer, tp)
+        records = [record for record in records if record.offset >= self._next[tp]]
+        if not records:
             return
-        outputs = [output for record in records for output in self.transform(record)]
+        produced = [(record, self.transform(record)) for record in records]
+        outputs = [output for _, made in produced for output in made]
         try:
             await self._commit_batch(producer, tp, outputs, records[-1].offset + 1)
         except ProducerFenced:
@@ -138,8 +185,18 @@ class TransactionalProcessor:
                 tp.partition,
                 exc,
             )
+            if self.hooks is not None:
+                self.hooks.batch_aborted(tp)
+            for observer in self.observers:
+                observer.batch_failed(tp, produced, exc)
             await self.drop_producer(tp)
             await self._rewind(consumer, tp)
+            return
+        self._next[tp] = records[-1].offset + 1
+        if self.hooks is not None:
+            self.hooks.batch_committed(tp)
+        for observer in self.observers:
+            observer.batch_committed(tp, produced)
 
     async def _commit_batch(
         self,
@@ -157,7 +214,20 @@ class TransactionalProcessor:
         await asyncio.wait_for(producer.commit_transaction(), self.commit_timeout)
         self.transactions += 1
 
-    async def _start_producer(self, tp: TopicPartition) -> None:
+    async def claim(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> AIOKafkaProducer:
+        """Fence the partition's previous owner, catch up with its state, go back to its
+        committed offset: only once the new producer has fenced is that offset final.
+
+        Records already fetched stay usable from that offset on (``_next`` drops the older
+        ones), which spares a partition's first records a second fetch.
+        """
+        producer = await self._start_producer(tp)
+        if self.hooks is not None:
+            await self.hooks.partition_claimed(tp)
+        await self._rewind(consumer, tp)
+        return producer
+
+    async def _start_producer(self, tp: TopicPartition) -> AIOKafkaProducer:
         producer = new_producer(
             self.settings,
             role=self.role,
@@ -165,6 +235,7 @@ class TransactionalProcessor:
         )
         await producer.start()
         self._producers[tp] = producer
+        return producer
 
     async def drop_producer(self, tp: TopicPartition) -> None:
         """Close a partition's producer; a transaction it left open is aborted by its successor."""
@@ -176,6 +247,6 @@ class TransactionalProcessor:
     async def _rewind(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
         committed = await consumer.committed(tp)
         if committed is None:
-            await consumer.seek_to_beginning(tp)
-        else:
-            consumer.seek(tp, committed)
+            committed = (await consumer.beginning_offsets([tp]))[tp]
+        consumer.seek(tp, committed)
+        self._next[tp] = committed
