@@ -6,33 +6,41 @@ with one clear line and exit code 1 or 2, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import shlex
 import sys
 import uuid
-from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from aiokafka.errors import KafkaConnectionError, KafkaError
-from pydantic import ValidationError
-from rich.console import Console
 
 from adapters.registry import default_registry
-from broker.errors import NoticeBrokerError
+from broker import cli_adapters, cli_hub
+from broker.access import agency_acls, agency_group
+from broker.cli_registry import registry_app, schemas_app
+from broker.cli_support import (
+    DEFAULT_POLICY,
+    PolicyOption,
+    console,
+    err_console,
+    errors_as_one_line,
+    policy_from,
+    run,
+    settings_from_env,
+)
+from broker.errors import PolicyError
 from broker.ingest import IngestService
 from broker.kafka_clients import new_producer
 from broker.lifecycle import until_signalled
 from broker.raw import publish_raw
-from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
+from consumers.guard import DeliveryGuard
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
-from ops import kafka_jars, local_kafka
+from ops import acls, kafka_jars, local_kafka
 
 app = typer.Typer(
     help="Cross-border notice broker: national formats in, canonical Avro notices on Kafka out.",
@@ -43,44 +51,19 @@ kafka_app = typer.Typer(help="Run a local single-node Apache Kafka from Maven Ce
 topics_app = typer.Typer(help="Manage the hub's topics.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
-console = Console()
-err_console = Console(stderr=True)
-
+app.add_typer(cli_hub.audit_app, name="audit")
+app.add_typer(cli_adapters.lists_app, name="lists")
+app.add_typer(cli_adapters.dlq_app, name="dlq")
+app.add_typer(registry_app, name="registry")
+app.add_typer(schemas_app, name="schemas")
+app.command()(cli_hub.distribute)
+app.command()(cli_hub.explain)
+app.command()(cli_adapters.translate)
+app.command()(cli_adapters.formats)
 DataDirOption = Annotated[
     Path | None,
     typer.Option(help="Broker data folder [default: <cache>/run/kafka]."),
 ]
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        err_console.print(f"[red]invalid settings in the environment:[/red]\n{exc}")
-        raise typer.Exit(2) from None
-
-
-@contextlib.contextmanager
-def _errors_as_one_line() -> Iterator[None]:
-    """The broker's, Kafka's and the OS's errors end the command with one line and exit 1."""
-    try:
-        yield
-    except (NoticeBrokerError, KafkaError, OSError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-
-
-def _run(coro: Coroutine[Any, Any, None], settings: Settings) -> None:
-    """Run a coroutine; an unreachable cluster is named, with what to do about it."""
-    with _errors_as_one_line():
-        try:
-            asyncio.run(coro)
-        except KafkaConnectionError:
-            err_console.print(
-                f"[red]error:[/red] cannot reach Kafka at {settings.bootstrap_servers}; start one "
-                "with `notices kafka up` or set KAFKA_BOOTSTRAP_SERVERS"
-            )
-            raise typer.Exit(1) from None
 
 
 @app.callback()
@@ -101,7 +84,7 @@ def main(
 def kafka_fetch() -> None:
     """Download the Apache Kafka jars with Maven into the cache (done by `up` if needed)."""
     with (
-        _errors_as_one_line(),
+        errors_as_one_line(),
         console.status(f"Fetching Apache Kafka {kafka_jars.KAFKA_VERSION} with Maven..."),
     ):
         libs = kafka_jars.fetch_kafka()
@@ -112,18 +95,30 @@ def kafka_fetch() -> None:
 def kafka_up(
     port: Annotated[int, typer.Option(help="Client port on 127.0.0.1.")] = 9092,
     data_dir: DataDirOption = None,
+    agency: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Agency to give a SCRAM user and its ACLs (repeatable) "
+            "[default: the agencies of NOTICES_AGENCIES]."
+        ),
+    ] = None,
 ) -> None:
-    """Start a single-node KRaft broker in the background and wait until it answers."""
+    """Start a single-node KRaft broker (SASL/SCRAM, ACLs) in the background; wait for it."""
     folder = data_dir or local_kafka.default_data_dir()
     if running := local_kafka.load_running(folder):
         console.print(f"Kafka already running at {running.bootstrap_servers} (pid {running.pid})")
         return
+    settings = settings_from_env()
     with (
-        _errors_as_one_line(),
+        errors_as_one_line(),
         console.status("Starting Apache Kafka (fetching jars on first use)..."),
     ):
-        broker = local_kafka.start_kafka(folder, port=port)
+        broker = local_kafka.start_kafka(
+            folder, port=port, agencies=agency or list(settings.agencies)
+        )
+        _grant(broker, settings, broker.credentials().agencies)
     console.print(f"Kafka {broker.version} up at {broker.bootstrap_servers} (pid {broker.pid})")
+    _print_access(broker)
     console.print(f"log: {broker.log_path}")
 
 
@@ -141,47 +136,119 @@ def kafka_down(data_dir: DataDirOption = None) -> None:
 
 @kafka_app.command("status")
 def kafka_status(data_dir: DataDirOption = None) -> None:
-    """Say whether the local broker runs, and where."""
+    """Say whether the local broker runs, where, and who may log in."""
+    broker = _running_broker(data_dir)
+    console.print(f"Kafka {broker.version} at {broker.bootstrap_servers} (pid {broker.pid})")
+    _print_access(broker)
+
+
+@kafka_app.command("add-agency")
+def kafka_add_agency(
+    agency_id: Annotated[str, typer.Argument(help="Agency id, e.g. fr-police.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Give an agency a SCRAM user and its ACLs on the running local broker."""
+    broker = _running_broker(data_dir)
+    settings = settings_from_env()
+    topics = TopicNames(settings.topic_prefix)
+    with errors_as_one_line():
+        local_kafka.add_agencies(broker, [agency_id])
+        _grant(broker, settings, [agency_id])
+    console.print(
+        f"User:{agency_id} may write {topics.raw(agency_id)} and read {topics.deliver(agency_id)} "
+        f"in group {agency_group(topics, agency_id)}; its login: "
+        f'eval "$(notices kafka env --user {agency_id})"'
+    )
+
+
+@kafka_app.command("env")
+def kafka_env(
+    user: Annotated[str, typer.Option(help="Log in as this user.")] = local_kafka.HUB_USER,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Print the shell exports that point the other commands at the local broker.
+
+    Use as: eval "$(notices kafka env)". The password is printed: mind where the output goes.
+    """
+    broker = _running_broker(data_dir)
+    with errors_as_one_line():
+        login = broker.client_settings(user=user)
+    fields = ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_username")
+    for name, value in login.to_env(*fields, "sasl_password").items():
+        typer.echo(f"export {name}={shlex.quote(value)}")
+
+
+def _running_broker(data_dir: Path | None) -> local_kafka.LocalKafka:
     broker = local_kafka.load_running(data_dir or local_kafka.default_data_dir())
     if broker is None:
-        console.print("No local Kafka is running.")
+        err_console.print("No local Kafka is running; start one with `notices kafka up`.")
         raise typer.Exit(1)
-    console.print(f"Kafka {broker.version} at {broker.bootstrap_servers} (pid {broker.pid})")
+    return broker
+
+
+def _grant(broker: local_kafka.LocalKafka, settings: Settings, agencies: list[str]) -> None:
+    """ACLs name topics, so they take the topic prefix of the environment's settings."""
+    topics = TopicNames(settings.topic_prefix)
+    bindings = agency_acls(agencies, topics, hub_user=local_kafka.HUB_USER)
+    acls.apply_acls(broker.client_settings(settings), bindings)
+
+
+def _print_access(broker: local_kafka.LocalKafka) -> None:
+    with errors_as_one_line():
+        agencies = broker.credentials().agencies
+    console.print(
+        f"SASL_PLAINTEXT with SCRAM-SHA-512; User:{local_kafka.HUB_USER} is a super user; "
+        f"agencies: {', '.join(agencies) or 'none'}"
+    )
+    console.print(f"passwords in {broker.credentials_path}; for the hub's environment:")
+    console.print('  eval "$(notices kafka env)"', markup=False)
 
 
 @topics_app.command("create")
 def topics_create() -> None:
     """Create every declared topic that does not exist yet (idempotent)."""
-    settings = _settings()
+    settings = settings_from_env()
 
     async def create() -> None:
         created = await ensure_declared_topics(settings)
         console.print(f"created: {', '.join(created)}" if created else "all topics already exist")
 
-    _run(create(), settings)
+    run(create(), settings)
 
 
 @app.command()
 def ingest() -> None:
     """Run the ingest service: raw.<agency> -> notices.<type>, failures to notices.dlq."""
-    settings = _settings()
+    settings = settings_from_env()
     service = IngestService(
-        settings, registry=default_registry(), serde=NoticeSerde(SchemaCatalog.from_directory())
+        settings, registry=default_registry(), serde=NoticeSerde.from_settings(settings)
     )
     topics = TopicNames(settings.topic_prefix)
     console.print(
         f"Ingesting {topics.raw('*')} at {settings.bootstrap_servers} into "
         f"{', '.join(topics.all_notices)} (Ctrl-C stops)"
     )
-    _run(until_signalled(service.run()), settings)
+    run(until_signalled(service.run()), settings)
 
 
 @app.command()
 def subscribe(
     out: Annotated[Path, typer.Option(help="JSON-lines file the notices are appended to.")],
-    group: Annotated[str, typer.Option(help="Consumer group id.")] = "notices-subscriber",
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            help="Read this agency's deliver topic in its group, re-checking every notice "
+            "against its profile in --policy (refused ones are logged and counted)."
+        ),
+    ] = None,
+    policy: PolicyOption = DEFAULT_POLICY,
+    group: Annotated[
+        str | None,
+        typer.Option(help="Consumer group id [default: deliver.<agency>, or notices-subscriber]."),
+    ] = None,
     topic: Annotated[
-        list[str] | None, typer.Option(help="Topic to read (repeatable) [default: notices.*].")
+        list[str] | None,
+        typer.Option(help="Topic to read (repeatable) [default: deliver.<agency>, or notices.*]."),
     ] = None,
     rejects: Annotated[
         Path | None,
@@ -189,21 +256,34 @@ def subscribe(
     ] = None,
 ) -> None:
     """Run a subscriber that appends each notice to a JSON-lines file, then commits."""
-    settings = _settings()
+    settings = settings_from_env()
+    topics = TopicNames(settings.topic_prefix)
+    guard = None if agency is None else _guard(policy, agency)
+    default_topics = topics.all_notices if agency is None else [topics.deliver(agency)]
+    group_id = group or ("notices-subscriber" if agency is None else agency_group(topics, agency))
     with JsonLinesSink(out) as sink, JsonLinesSink(rejects or Path(f"{out}.rejects")) as rejected:
         subscriber = Subscriber(
             settings,
-            topics=topic or TopicNames(settings.topic_prefix).all_notices,
-            group_id=group,
+            topics=topic or default_topics,
+            group_id=group_id,
             sink=sink,
-            serde=NoticeSerde(SchemaCatalog.from_directory()),
+            serde=NoticeSerde.from_settings(settings),
             rejects=rejected.reject,
+            guard=guard,
         )
         console.print(
-            f"Subscribed to {', '.join(subscriber.topics)} as group {group}, writing to {out} "
+            f"Subscribed to {', '.join(subscriber.topics)} as group {group_id}, writing to {out} "
             "(Ctrl-C stops)"
         )
-        _run(until_signalled(subscriber.run()), settings)
+        run(until_signalled(subscriber.run()), settings)
+
+
+def _guard(policy: Path, agency: str) -> DeliveryGuard:
+    with errors_as_one_line(code=2):
+        loaded = policy_from(policy)
+        if loaded.profile(agency) is None:
+            raise PolicyError(file=str(policy), problems=((agency, "no such recipient"),))
+    return DeliveryGuard(loaded, agency)
 
 
 @app.command()
@@ -213,7 +293,7 @@ def publish(
     fmt: Annotated[str, typer.Option("--format", help="Format header, e.g. interpol-notice-json.")],
 ) -> None:
     """Publish native-format payloads as a liaison system would."""
-    settings = _settings()
+    settings = settings_from_env()
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
         err_console.print(f"[red]error:[/red] no such file: {', '.join(missing)}")
@@ -236,7 +316,7 @@ def publish(
         finally:
             await producer.stop()
 
-    _run(send(), settings)
+    run(send(), settings)
 
 
 @app.command()
@@ -251,8 +331,8 @@ def demo(
     if not examples.is_dir():
         err_console.print(f"[red]error:[/red] no example folder at {examples}")
         raise typer.Exit(2)
-    settings = _settings()
-    _run(run_demo(settings, examples, console), settings)
+    settings = settings_from_env()
+    run(run_demo(settings, examples, console), settings)
 
 
 if __name__ == "__main__":
