@@ -6,9 +6,14 @@
     │   └── UnknownMarking        a sharing marking no equivalence table knows
     ├── AdapterLoadError          an adapter's entry point could not be loaded
     ├── WireFormatError           bytes on a topic are not a notice we can decode
-    │   ├── MalformedMessage      not single-object encoding, or a datum that does not parse
+    │   ├── MalformedMessage      in neither framing, or a datum that does not parse
     │   ├── UnknownSchema         the writer schema's fingerprint is not in the catalog
-    │   └── UndecodableNotice     either of those, located at a topic/partition/offset
+    │   ├── UnknownSchemaId       the registry has no schema of that id, or could not be asked
+    │   └── UndecodableNotice     any of those, located at a topic/partition/offset
+    ├── SchemaRegistryError       the schema registry did not do what a producer asked
+    │   ├── RegistryUnavailable   no answer (down, refused, timed out): nothing is published
+    │   └── RegistryRefused       an error answer other than incompatibility (auth, bad schema)
+    ├── IncompatibleSchema        a schema change readers of earlier versions could not follow
     ├── SinkError                 a subscriber's sink refused a notice
     ├── InvalidAgencyId           an agency id that cannot safely name a principal and its ACLs
     ├── AccessAdminError          the cluster refused or did not confirm a user or ACL change
@@ -16,9 +21,11 @@
     ├── PolicyViolation           a consumer received a notice its own profile does not allow
     ├── OriginatorControlled      re-publishing an originator-controlled notice (third-party rule)
     ├── TopicMissing              a topic a service reads (state, dead letters) does not exist
-    └── LocalKafkaError           the local Apache Kafka broker could not be fetched or run
-        ├── KafkaFetchError       Maven could not fetch the broker jars
-        └── BrokerStartError      the broker did not come up; carries its own log lines
+    ├── LocalKafkaError           the local Apache Kafka broker could not be fetched or run
+    │   ├── KafkaFetchError       Maven could not fetch the broker jars
+    │   └── BrokerStartError      the broker did not come up; carries its own log lines
+    └── LocalRegistryError        the local Apicurio Registry could not be fetched or run
+        └── RegistryStartError    it did not come up; carries its own log lines
 
 Each error says *what* was wrong and *where* (a JSON path, a topic/partition/offset, a
 fingerprint), builds its message from those fields, and keeps the input that caused it so the
@@ -113,6 +120,23 @@ class UnknownSchema(WireFormatError):
         )
 
 
+class UnknownSchemaId(WireFormatError):
+    """A message in the Confluent wire format names a schema id this reader cannot resolve.
+
+    ``reason`` says why: the registry answered that it has no such id (not retriable: the
+    bytes were written against another registry, or are corrupt), or the registry could not
+    be asked (retriable: the same bytes decode once it answers again), or none is configured.
+    """
+
+    def __init__(self, schema_id: int, *, reason: str, retriable: bool, data: bytes) -> None:
+        self.schema_id = schema_id
+        self.reason = reason
+        self.retriable = retriable
+        super().__init__(
+            f"unknown writer schema: registry schema id {schema_id}: {reason}", data=data
+        )
+
+
 class UndecodableNotice(WireFormatError):
     """A subscriber met a record it cannot decode.
 
@@ -126,6 +150,56 @@ class UndecodableNotice(WireFormatError):
         self.offset = offset
         self.cause = cause
         super().__init__(f"{topic}[{partition}]@{offset}: {cause}", data=cause.data)
+
+
+class SchemaRegistryError(NoticeBrokerError):
+    """The schema registry at ``url`` could not serve ``request`` (a method and a path).
+
+    A producer that meets it publishes nothing: a notice is never sent unframed, or framed
+    with an id the registry did not give.
+    """
+
+    def __init__(self, *, url: str, request: str, reason: str) -> None:
+        self.url = url
+        self.request = request
+        self.reason = reason
+        super().__init__(f"schema registry {url}: {request}: {reason}")
+
+
+class RegistryUnavailable(SchemaRegistryError):
+    """No answer at all: connection refused, name not resolved, timed out."""
+
+    retriable = True
+
+
+class RegistryRefused(SchemaRegistryError):
+    """An error answer: ``status`` and the registry's own ``error_code`` and message.
+
+    Not retriable by itself: a refused login, a schema the registry cannot parse or a server
+    fault are fixed by someone, not by asking again at once.
+    """
+
+    def __init__(
+        self, *, url: str, request: str, status: int, error_code: int | None, message: str
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        code = f" (error_code {error_code})" if error_code is not None else ""
+        super().__init__(url=url, request=request, reason=f"HTTP {status}{code}: {message}")
+
+
+class IncompatibleSchema(NoticeBrokerError):
+    """A schema that readers of an earlier version, or readers already on it, could not follow.
+
+    ``against`` names what it was checked against (a registry subject, a released version) and
+    ``reasons`` are the checker's own words: the registry's message, or one line per
+    incompatible place from ``notices schemas check``.
+    """
+
+    def __init__(self, *, against: str, reasons: tuple[str, ...]) -> None:
+        self.against = against
+        self.reasons = reasons
+        super().__init__(f"schema incompatible with {against}: " + "; ".join(reasons))
 
 
 class SinkError(NoticeBrokerError):
@@ -240,4 +314,20 @@ class BrokerStartError(LocalKafkaError):
         tail = "\n".join(log_lines) if log_lines else "(the broker wrote no log)"
         super().__init__(
             f"local Kafka broker failed to start: {reason}\n--- broker log ---\n{tail}"
+        )
+
+
+class LocalRegistryError(NoticeBrokerError):
+    """The local Apicurio Registry (ops/registry.py) could not be fetched, started or stopped."""
+
+
+class RegistryStartError(LocalRegistryError):
+    """The registry process exited or never answered; ``log_lines`` are its own last words."""
+
+    def __init__(self, reason: str, *, log_lines: list[str]) -> None:
+        self.reason = reason
+        self.log_lines = log_lines
+        tail = "\n".join(log_lines) if log_lines else "(the registry wrote no log)"
+        super().__init__(
+            f"local schema registry failed to start: {reason}\n--- registry log ---\n{tail}"
         )

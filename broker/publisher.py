@@ -28,9 +28,10 @@ def routing_headers(notice: NoticeEnvelope) -> list[tuple[str, bytes]]:
 
 def notice_record(notice: NoticeEnvelope, serde: NoticeSerde, topics: TopicNames) -> Outgoing:
     """The Kafka record of ``notice``: on its type's topic, keyed by notice_id."""
+    topic = topics.notices(notice.notice_type)
     return Outgoing(
-        topic=topics.notices(notice.notice_type),
-        value=serde.encode(notice),
+        topic=topic,
+        value=serde.encode_for(topic, notice),
         key=notice.notice_id.encode(),
         headers=routing_headers(notice),
     )

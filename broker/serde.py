@@ -1,25 +1,34 @@
-"""Notices to bytes and back: Avro binary in the spec's single-object encoding.
+"""Notices to bytes and back: Avro binary, in either of the two framings readers tell apart
+by the first byte.
 
-Framing (Avro specification, "Single-object encoding"): the two marker bytes 0xC3 0x01, the
-8-byte little-endian CRC-64-AVRO fingerprint of the writer schema, then the Avro datum. The
-fingerprint lets a reader find the writer schema in its catalog and resolve it against its
-own, so a reader on an older schema reads messages written with a newer one.
+- Single-object encoding (Avro specification; the default, needing nothing but schemas/): the
+  two marker bytes 0xC3 0x01, the 8-byte little-endian CRC-64-AVRO fingerprint of the writer
+  schema, then the datum. The catalog resolves the fingerprint.
+- The Confluent wire format (``broker.framing``), written when a schema registry is
+  configured: 0x00, the writer schema's 4-byte registry id, then the datum. The registry
+  resolves the id, once per id.
 
-The conversion between models and Avro records is kept apart from the framing
-(``to_record`` / ``from_record``), as confluent-kafka's serializers keep ``to_dict`` apart.
+Either way a reader resolves the writer schema against its own, so a reader on an older
+schema reads messages written with a newer one. The conversion between models and Avro
+records is kept apart from the framing (``to_record`` / ``from_record``), as
+confluent-kafka's serializers keep ``to_dict`` apart.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
 from pydantic import ValidationError
 
-from broker.errors import MalformedMessage
+from broker import framing
+from broker.errors import MalformedMessage, UnknownSchemaId
 from broker.models import BODY_TYPES, NoticeEnvelope
+from broker.registry_client import SchemaRegistryClient
 from broker.schema_catalog import SchemaCatalog, SchemaEntry
+from broker.settings import Settings
 
 MAGIC = b"\xc3\x01"
 HEADER_LENGTH = len(MAGIC) + 8
@@ -51,25 +60,75 @@ def encode_record(writer: SchemaEntry, record: dict[str, Any]) -> bytes:
 
 
 class NoticeSerde:
-    """Encodes with the catalog's current schema; decodes anything the catalog knows."""
+    """Encodes with the catalog's current schema; decodes anything the catalog or the
+    registry knows.
 
-    def __init__(self, catalog: SchemaCatalog) -> None:
+    With a registry, :meth:`encode_for` writes the Confluent wire format; its calls to the
+    registry are synchronous and happen once per subject (writing) or per unknown schema id
+    (reading), so they block an event loop for one short request at those moments only.
+    :meth:`register` makes them happen at a service's start instead.
+    """
+
+    def __init__(
+        self, catalog: SchemaCatalog, registry: SchemaRegistryClient | None = None
+    ) -> None:
         self.catalog = catalog
+        self.registry = None if registry is None else framing.RegistrySchemas(registry, catalog)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NoticeSerde:
+        """The serde a service runs with: the registry of ``schema_registry_url``, if set."""
+        url = settings.schema_registry_url
+        registry = None if url is None else SchemaRegistryClient(url)
+        return cls(SchemaCatalog.from_directory(), registry)
 
     def encode(self, notice: NoticeEnvelope) -> bytes:
+        """Single-object encoding, whatever the configuration."""
         return encode_record(self.catalog.reader, to_record(notice))
 
+    def encode_for(self, topic: str, notice: NoticeEnvelope) -> bytes:
+        """``notice`` as written to ``topic``: the Confluent wire format with the id of the
+        schema registered under the topic's subject when there is a registry, else the
+        single-object encoding.
+
+        Raises RegistryUnavailable, RegistryRefused or IncompatibleSchema when the subject's
+        id is not known yet and the registry does not give it: never unframed bytes.
+        """
+        if self.registry is None:
+            return self.encode(notice)
+        writer = self.catalog.reader
+        out = io.BytesIO()
+        out.write(framing.header(self.registry.id_for(framing.subject(topic), writer)))
+        schemaless_writer(out, writer.schema, to_record(notice))
+        return out.getvalue()
+
+    def register(self, topics: Iterable[str]) -> None:
+        """Register the writer schema under each topic's subject now, so that a producer finds
+        a registry that is down, or refuses the schema, when it starts rather than at its first
+        notice. Nothing to do without a registry."""
+        if self.registry is None:
+            return
+        for topic in topics:
+            self.registry.id_for(framing.subject(topic), self.catalog.reader)
+
     def decode(self, data: bytes) -> NoticeEnvelope:
-        """Decode one message; every failure is a typed WireFormatError holding ``data``."""
-        if len(data) < HEADER_LENGTH or data[: len(MAGIC)] != MAGIC:
+        """Decode one message in either framing; every failure is a typed WireFormatError
+        holding ``data``."""
+        if data[:1] == framing.MAGIC_BYTE and len(data) >= framing.HEADER_LENGTH:
+            writer = self._registry_writer(framing.schema_id(data), data)
+            datum = data[framing.HEADER_LENGTH :]
+        elif data[: len(MAGIC)] == MAGIC and len(data) >= HEADER_LENGTH:
+            writer = self.catalog.writer(data[len(MAGIC) : HEADER_LENGTH], data=data)
+            datum = data[HEADER_LENGTH:]
+        else:
             raise MalformedMessage(
-                f"does not start with the single-object marker {MAGIC.hex()} and a fingerprint",
+                f"starts with neither the single-object marker {MAGIC.hex()} and a fingerprint "
+                f"nor the Confluent wire format's {framing.MAGIC_BYTE.hex()} and a schema id",
                 data=data,
             )
-        writer = self.catalog.writer(data[len(MAGIC) : HEADER_LENGTH], data=data)
         try:
             record = schemaless_reader(
-                io.BytesIO(data[HEADER_LENGTH:]),
+                io.BytesIO(datum),
                 writer.schema,
                 self.catalog.reader.schema,
                 return_record_name=True,
@@ -84,3 +143,13 @@ class NoticeSerde:
             else:
                 reason = f"Avro datum does not parse with its writer schema: {exc!r}"
             raise MalformedMessage(reason, data=data) from exc
+
+    def _registry_writer(self, schema_id: int, data: bytes) -> SchemaEntry:
+        if self.registry is None:
+            raise UnknownSchemaId(
+                schema_id,
+                reason="no schema registry is configured to resolve it (SCHEMA_REGISTRY_URL)",
+                retriable=False,
+                data=data,
+            )
+        return self.registry.writer(schema_id, data=data)
