@@ -97,7 +97,11 @@ class XmlRecord:
 
     def sha256(self) -> str:
         """Digest of this record's own bytes (canonical XML), the provenance of one list entry."""
-        return hashlib.sha256(etree.tostring(self.element, method="c14n")).hexdigest()
+        try:
+            canonical = etree.tostring(self.element, method="c14n")
+        except etree.C14NError:  # e.g. a relative namespace URI, which C14N refuses
+            canonical = etree.tostring(self.element)
+        return hashlib.sha256(canonical).hexdigest()
 
     def _children(self, name: str) -> list[etree._Element]:
         self._read.add(name)
