@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from broker.errors import KafkaFetchError, LocalKafkaError
+from ops.processes import require_tool
 
 KAFKA_VERSION = "4.1.1"
 
@@ -31,15 +32,6 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "notice-broker"
 
 
-def require_tool(tool: str, install_hint: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        raise LocalKafkaError(
-            f"`{tool}` is not on PATH: the local Kafka broker needs {install_hint}"
-        )
-    return path
-
-
 def fetch_kafka(version: str = KAFKA_VERSION, cache_dir: Path | None = None) -> Path:
     """Return a folder holding every runtime jar of the broker, fetching it once per version.
 
@@ -49,7 +41,12 @@ def fetch_kafka(version: str = KAFKA_VERSION, cache_dir: Path | None = None) -> 
     libs = (cache_dir or default_cache_dir()) / f"kafka-{version}" / "libs"
     if (libs / _MARKER).is_file():
         return libs
-    mvn = require_tool("mvn", "Maven 3 and a JDK 17+ (e.g. `apt-get install maven openjdk-17-jdk`)")
+    mvn = require_tool(
+        "mvn",
+        "Maven 3 and a JDK 17+ (e.g. `apt-get install maven openjdk-17-jdk`)",
+        needed_by="the local Kafka broker",
+        error=LocalKafkaError,
+    )
     libs.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".libs-", dir=libs.parent) as tmp:
         staging = Path(tmp) / "libs"

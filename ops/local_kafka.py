@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
-from collections import deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,7 +41,15 @@ from broker.errors import BrokerStartError, LocalKafkaError
 from broker.kafka_clients import new_admin
 from broker.settings import Settings
 from ops.acls import upsert_scram_users
-from ops.kafka_jars import KAFKA_VERSION, default_cache_dir, fetch_kafka, require_tool
+from ops.kafka_jars import KAFKA_VERSION, default_cache_dir, fetch_kafka
+from ops.processes import (
+    POLL_SECONDS,
+    is_our_process,
+    log_tail,
+    pick_ports,
+    require_tool,
+    stop_process,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +65,6 @@ _STACK_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
 _LOG_SCAN_LINES = 5000
 _MAX_ERROR_LINES = 40
 _TAIL_LINES = 20
-_POLL_SECONDS = 0.25
 _PROBE_TIMEOUT_MS = 3000
 _CLIENT_LISTENER = "CLIENT"
 _PROTOCOL = "SASL_PLAINTEXT"
@@ -182,58 +186,16 @@ class LocalKafka:
         )
 
     def log_tail(self, n: int = 80) -> list[str]:
-        try:
-            with self.log_path.open(encoding="utf-8", errors="replace") as log:
-                return [line.rstrip("\n") for line in deque(log, maxlen=n)]
-        except FileNotFoundError:
-            return []
+        return log_tail(self.log_path, n)
 
     def is_running(self) -> bool:
         if self._process is not None:
             return self._process.poll() is None
-        return _is_broker_process(self.pid, self.config_path)
+        return is_our_process(self.pid, os.fsencode(self.config_path))
 
     def stop(self, timeout: float = 30) -> None:
-        """SIGTERM first so the broker shuts down cleanly and its logs stay recoverable."""
-        if self.is_running():
-            self._signal(signal.SIGTERM)
-            if not self._wait_for_exit(timeout):
-                self._signal(signal.SIGKILL)
-                self._wait_for_exit(timeout)
+        stop_process(self.pid, self.is_running, timeout)
         (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
-
-    def _signal(self, signum: signal.Signals) -> None:
-        """The broker may exit on its own between the liveness check and the signal."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signum)
-
-    def _wait_for_exit(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self.is_running():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(_POLL_SECONDS)
-        return True
-
-
-def _is_broker_process(pid: int, config_path: Path) -> bool:
-    """A state file can outlive its broker and the pid be reused by another program.
-
-    Where ``/proc`` exists the command line must name this broker's config file, so that
-    ``stop`` never signals a stranger; elsewhere only the pid's existence can be checked.
-    """
-    proc = Path("/proc")
-    if proc.is_dir():
-        try:
-            argv = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return os.fsencode(config_path) in argv
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def load_running(data_dir: Path) -> LocalKafka | None:
@@ -274,7 +236,10 @@ def start_kafka(
     """
     agencies = check_agency_ids(agencies, hub_user=HUB_USER)
     java = require_tool(
-        "java", "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)"
+        "java",
+        "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)",
+        needed_by="the local Kafka broker",
+        error=LocalKafkaError,
     )
     libs = fetch_kafka(version)
     data_dir = data_dir.resolve()
@@ -284,7 +249,7 @@ def start_kafka(
             f"{running.bootstrap_servers}; stop it first"
         )
     data_dir.mkdir(parents=True, exist_ok=True)
-    port, controller_port = _pick_ports(port)
+    port, controller_port = pick_ports(port)
     log_dir = data_dir / _LOG_DIRS
     if _is_formatted(log_dir):
         credentials = _read_credentials(data_dir)
@@ -326,16 +291,6 @@ def add_agencies(kafka: LocalKafka, agencies: Iterable[str]) -> Credentials:
 
 def _is_formatted(log_dir: Path) -> bool:
     return (log_dir / "meta.properties").is_file()
-
-
-def _pick_ports(port: int | None) -> tuple[int, int]:
-    """Both sockets stay bound until both numbers are known, so they cannot coincide."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(2 if port is None else 1)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        free = [sock.getsockname()[1] for sock in sockets]
-    return (free[0], free[1]) if port is None else (port, free[0])
 
 
 def _server_properties(data_dir: Path, port: int, controller_port: int, hub_password: str) -> str:
@@ -483,7 +438,7 @@ def _wait_until_ready(kafka: LocalKafka, timeout: float) -> None:
                 f"no answer on {kafka.bootstrap_servers} within {timeout:g} s",
                 log_lines=_last_words(kafka),
             )
-        time.sleep(_POLL_SECONDS)
+        time.sleep(POLL_SECONDS)
 
 
 def _last_words(kafka: LocalKafka) -> list[str]:

@@ -19,12 +19,9 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +30,14 @@ import httpx2
 
 from broker.errors import LocalRegistryError, RegistryStartError
 from ops.kafka_jars import default_cache_dir
+from ops.processes import (
+    POLL_SECONDS,
+    is_our_process,
+    log_tail,
+    pick_ports,
+    require_tool,
+    stop_process,
+)
 
 APICURIO_VERSION = "2.6.13.Final"
 APICURIO_SIZE = "142 MB"
@@ -44,7 +49,6 @@ _STATE_FILE = "registry.json"
 _LOG_FILE = "registry.log"
 _DIR_PROPERTY = "notices.registry.dir"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-_POLL_SECONDS = 0.25
 _PROBE_TIMEOUT = 2.0
 _TAIL_LINES = 60
 
@@ -77,7 +81,12 @@ def fetch_registry(
     home = registry_home(version, cache_dir)
     if (home / _MARKER).is_file():
         return home
-    mvn = _require("mvn", "Maven 3 and a JDK 17+ (e.g. `apt-get install maven openjdk-17-jdk`)")
+    mvn = require_tool(
+        "mvn",
+        "Maven 3 and a JDK 17+ (e.g. `apt-get install maven openjdk-17-jdk`)",
+        needed_by="the local schema registry",
+        error=LocalRegistryError,
+    )
     announce(
         f"fetching Apicurio Registry {version} ({APICURIO_SIZE}) from Maven Central into {home}"
     )
@@ -121,15 +130,6 @@ def _unpack(mvn: str, version: str, target: Path) -> None:
         )
 
 
-def _require(tool: str, install_hint: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        raise LocalRegistryError(
-            f"`{tool}` is not on PATH: the local registry needs {install_hint}"
-        )
-    return path
-
-
 @dataclass(frozen=True)
 class LocalRegistry:
     """A registry started by :func:`start_registry`, or found again by :func:`load_running`.
@@ -152,16 +152,12 @@ class LocalRegistry:
         return f"http://127.0.0.1:{self.port}{CCOMPAT_PATH}"
 
     def log_tail(self, n: int = _TAIL_LINES) -> list[str]:
-        try:
-            with self.log_path.open(encoding="utf-8", errors="replace") as log:
-                return [line.rstrip("\n") for line in deque(log, maxlen=n)]
-        except FileNotFoundError:
-            return []
+        return log_tail(self.log_path, n)
 
     def is_running(self) -> bool:
         if self._process is not None:
             return self._process.poll() is None
-        return _is_registry_process(self.pid, self.data_dir)
+        return is_our_process(self.pid, os.fsencode(f"-D{_DIR_PROPERTY}={self.data_dir}"))
 
     def answers(self) -> bool:
         """Listening is not ready: the API answering a request is."""
@@ -174,41 +170,8 @@ class LocalRegistry:
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM lets Quarkus shut down in order; SIGKILL only if it does not within
         ``timeout``. Its schemas are in memory and go with it either way."""
-        if self.is_running():
-            self._signal(signal.SIGTERM)
-            if not self._wait_for_exit(timeout):
-                self._signal(signal.SIGKILL)
-                self._wait_for_exit(timeout)
+        stop_process(self.pid, self.is_running, timeout)
         (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
-
-    def _signal(self, signum: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signum)
-
-    def _wait_for_exit(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self.is_running():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(_POLL_SECONDS)
-        return True
-
-
-def _is_registry_process(pid: int, data_dir: Path) -> bool:
-    """A state file can outlive its registry and the pid be reused: where ``/proc`` exists the
-    command line must name this data folder, so ``stop`` never signals a stranger."""
-    proc = Path("/proc")
-    if proc.is_dir():
-        try:
-            argv = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return os.fsencode(f"-D{_DIR_PROPERTY}={data_dir}") in argv
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def load_running(data_dir: Path) -> LocalRegistry | None:
@@ -245,7 +208,12 @@ def start_registry(
     its management interface is enabled. If anything interrupts the start, the half-started
     registry is stopped.
     """
-    java = _require("java", "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)")
+    java = require_tool(
+        "java",
+        "a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)",
+        needed_by="the local schema registry",
+        error=LocalRegistryError,
+    )
     home = fetch_registry(version, announce=announce)
     data_dir = data_dir.resolve()
     if (running := load_running(data_dir)) is not None:
@@ -254,7 +222,7 @@ def start_registry(
             "stop it first"
         )
     data_dir.mkdir(parents=True, exist_ok=True)
-    http_port, management_port = _pick_ports(port)
+    http_port, management_port = pick_ports(port)
     log_path = data_dir / _LOG_FILE
     command = [
         java,
@@ -294,16 +262,6 @@ def start_registry(
     return registry
 
 
-def _pick_ports(port: int | None) -> tuple[int, int]:
-    """Both sockets stay bound until both numbers are known, so they cannot coincide."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(2 if port is None else 1)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        free = [sock.getsockname()[1] for sock in sockets]
-    return (free[0], free[1]) if port is None else (port, free[0])
-
-
 def _write_state(registry: LocalRegistry) -> None:
     state = {
         "pid": registry.pid,
@@ -331,4 +289,4 @@ def _wait_until_ready(registry: LocalRegistry, timeout: float) -> None:
             raise RegistryStartError(
                 f"no answer at {registry.url} within {timeout:g} s", log_lines=registry.log_tail()
             )
-        time.sleep(_POLL_SECONDS)
+        time.sleep(POLL_SECONDS)
