@@ -1,8 +1,10 @@
 """The main job on the embedded default, end to end, for a first look at the hub.
 
-It starts a real Kafka (unless one is configured), the ingest service and a subscriber in
-this process, publishes the example payloads as INTERPOL would, shows what the subscriber
-received and what was dead-lettered, and stops everything.
+It starts a real Kafka (unless one is configured), the ingest service, the distributor with
+the example sharing policy and one agency's subscriber in this process, publishes the example
+payloads as INTERPOL would, shows what that agency received (re-checked against its own
+profile), what each agency was sent, what was dead-lettered and whether the audit trail
+verifies, and stops everything.
 """
 
 from __future__ import annotations
@@ -19,22 +21,28 @@ from rich.table import Table
 
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry, default_registry
+from broker.audit_trail import verify_topic
+from broker.distributor import DistributorService
 from broker.errors import NoticeBrokerError
 from broker.ingest import IngestService
 from broker.kafka_clients import new_producer
 from broker.models import NoticeEnvelope, Originator, WantedPersonNotice
+from broker.policy.profiles import load_policy
 from broker.raw import publish_raw
 from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.timeutil import utcnow
-from broker.topics import TopicNames
+from broker.topics import TopicNames, ensure_declared_topics
 from broker.translation import DeadLetter, translate_record
+from consumers.guard import DeliveryGuard
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
 from ops.local_kafka import start_kafka
 
 AGENCY = "interpol"
+RECIPIENT = "de-bka"
 FORMAT = "interpol-notice-json"
+POLICY = Path(__file__).resolve().parent.parent / "examples" / "policy" / "policy.yml"
 WAIT_SECONDS = 60.0
 OUTPUT = Path("var/demo/received.jsonl")
 
@@ -87,11 +95,17 @@ async def run_demo(settings: Settings, examples: Path, console: Console) -> None
 async def _demo(settings: Settings, examples: Path, console: Console) -> None:
     registry = default_registry()
     serde = NoticeSerde.from_settings(settings)
+    policy = load_policy(POLICY)
     files, payloads = await asyncio.to_thread(_read_examples, examples)
     expected = expected_notices(registry, payloads)
     received: list[NoticeEnvelope] = []
+    topics = TopicNames(settings.topic_prefix)
+    await ensure_declared_topics(settings, [r.agency_id for r in policy.recipients])
 
     ingest = IngestService(settings, registry=registry, serde=serde)
+    distributor = DistributorService(
+        settings, policy=policy, serde=serde, group_id=f"demo-{uuid.uuid4().hex[:8]}"
+    )
     with JsonLinesSink(OUTPUT) as jsonl:
 
         def sink(notice: NoticeEnvelope) -> None:
@@ -100,12 +114,14 @@ async def _demo(settings: Settings, examples: Path, console: Console) -> None:
 
         subscriber = Subscriber(
             settings,
-            topics=TopicNames(settings.topic_prefix).all_notices,
+            topics=[topics.deliver(RECIPIENT)],
             group_id=f"demo-{uuid.uuid4().hex[:8]}",
             sink=sink,
             serde=serde,
+            guard=DeliveryGuard(policy, RECIPIENT),
         )
-        tasks = [asyncio.create_task(ingest.run()), asyncio.create_task(subscriber.run())]
+        services = [ingest.run(), distributor.run(), subscriber.run()]
+        tasks = [asyncio.create_task(service) for service in services]
         try:
             await _publish(settings, files, payloads, console)
             await _wait_for(expected, received, tasks, console)
@@ -116,6 +132,11 @@ async def _demo(settings: Settings, examples: Path, console: Console) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
     _show(received, ingest, console)
+    sent = ", ".join(f"{a} {n}" for a, n in sorted(distributor.stats.deliveries.items()))
+    console.print(f"deliveries by agency (policy {POLICY.name}): {sent}")
+    report = await verify_topic(settings)
+    verdict = "intact" if report.ok else f"{len(report.faults)} faults"
+    console.print(f"audit trail: {report.records} decisions in {report.chains} chains, {verdict}")
 
 
 def _read_examples(examples: Path) -> tuple[list[Path], list[bytes]]:
@@ -164,7 +185,7 @@ async def _wait_for(
 
 
 def _show(received: list[NoticeEnvelope], ingest: IngestService, console: Console) -> None:
-    table = Table(title=f"{len(received)} notices received by the subscriber")
+    table = Table(title=f"{len(received)} notices received by the subscriber of {RECIPIENT}")
     table.add_column("notice_id", overflow="fold")
     for column in ("msg", "name", "born", "nationalities", "action"):
         table.add_column(column)

@@ -53,7 +53,9 @@ def test_demo_shows_the_received_notices_and_the_dead_letter(
         env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
     )
     assert result.exit_code == 0, result.output
-    assert "6 notices received by the subscriber" in result.output
+    assert "6 notices received by the subscriber of de-bka" in result.output
+    assert "de-bka 6" in result.output  # public INTERPOL notices reach every agency
+    assert "audit trail: 42 decisions in" in result.output and "intact" in result.output
     assert "1 payload(s) sent to the dead-letter topic" in result.output
     received = (tmp_path / "var" / "demo" / "received.jsonl").read_text().splitlines()
     assert len(received) == 6
