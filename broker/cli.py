@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from adapters.registry import default_registry
-from broker import cli_adapters, cli_hub
+from broker import cli_adapters, cli_hub, cli_status
 from broker.access import agency_acls, agency_group
 from broker.cli_registry import registry_app, schemas_app
 from broker.cli_support import (
@@ -33,6 +33,7 @@ from broker.errors import PolicyError
 from broker.ingest import IngestService
 from broker.kafka_clients import new_producer
 from broker.lifecycle import until_signalled
+from broker.metrics_server import serve_ingest, serve_subscriber
 from broker.raw import publish_raw
 from broker.serde import NoticeSerde
 from broker.settings import Settings
@@ -60,6 +61,7 @@ app.command()(cli_hub.distribute)
 app.command()(cli_hub.explain)
 app.command()(cli_adapters.translate)
 app.command()(cli_adapters.formats)
+app.command()(cli_status.status)
 DataDirOption = Annotated[
     Path | None,
     typer.Option(help="Broker data folder [default: <cache>/run/kafka]."),
@@ -228,7 +230,7 @@ def ingest() -> None:
         f"Ingesting {topics.raw('*')} at {settings.bootstrap_servers} into "
         f"{', '.join(topics.all_notices)} (Ctrl-C stops)"
     )
-    run(until_signalled(service.run()), settings)
+    run(until_signalled(serve_ingest(service)), settings)
 
 
 @app.command()
@@ -275,7 +277,7 @@ def subscribe(
             f"Subscribed to {', '.join(subscriber.topics)} as group {group_id}, writing to {out} "
             "(Ctrl-C stops)"
         )
-        run(until_signalled(subscriber.run()), settings)
+        run(until_signalled(serve_subscriber(subscriber, agency=agency or "hub")), settings)
 
 
 def _guard(policy: Path, agency: str) -> DeliveryGuard:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ from broker.cli_support import (
 from broker.distributor import DistributorService
 from broker.embargo import EmbargoReleaser
 from broker.lifecycle import until_signalled
+from broker.metrics_server import serve_distributor
 from broker.models import NoticeEnvelope, Originator
 from broker.policy.decision import Outcome
 from broker.policy.explain import explain as explain_notice
@@ -54,10 +54,7 @@ def distribute(
         f"({', '.join(service.recipients)}) per {policy} (Ctrl-C stops)"
     )
 
-    async def both() -> None:
-        await asyncio.gather(service.run(), releaser.run())
-
-    run(until_signalled(both()), settings)
+    run(until_signalled(serve_distributor(service, releaser)), settings)
 
 
 def explain(

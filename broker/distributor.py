@@ -48,12 +48,19 @@ CHAIN_KEY = "chain:"
 
 @dataclass
 class DistributorStats:
-    """Counts since start, by outcome and by recipient (metrics read these)."""
+    """Counts of committed work since start, by outcome and by recipient: a batch rewound
+    after a failed transaction is counted once, when it commits."""
 
     decisions: Counter[str] = field(default_factory=Counter)
     deliveries: Counter[str] = field(default_factory=Counter)
     deferred: int = 0
     dead_lettered: int = 0
+
+    def add(self, other: DistributorStats) -> None:
+        self.decisions.update(other.decisions)
+        self.deliveries.update(other.deliveries)
+        self.deferred += other.deferred
+        self.dead_lettered += other.dead_lettered
 
 
 _Encoded = list[tuple[Delivery, bytes | None]]
@@ -64,6 +71,7 @@ _Encoded = list[tuple[Delivery, bytes | None]]
 class _Staged:
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     chain: audit.ChainHead | None = None
+    stats: DistributorStats = field(default_factory=DistributorStats)
 
 
 class DistributorService:
@@ -122,6 +130,7 @@ class DistributorService:
         if staged is None:
             return
         self._ledger.update(staged.ledger)
+        self.stats.add(staged.stats)
         if staged.chain is not None:
             self._chains[_chain_id(tp)] = staged.chain
 
@@ -146,24 +155,15 @@ class DistributorService:
         try:
             notice = self.serde.decode(record.value or b"")
         except WireFormatError as exc:
+            staged.stats.dead_lettered += 1
             return [self._dead_letter(record, exc)]
         entry = staged.ledger.get(notice.notice_id, self._ledger.get(notice.notice_id))
         outcome = plan(notice, self.policy, self.clock(), entry)
-        encoded = [
-            (
-                delivery,
-                None
-                if delivery.notice is None
-                else self.serde.encode_for(
-                    self.topics.deliver(delivery.recipient), delivery.notice
-                ),
-            )
-            for delivery in outcome.deliveries
-        ]
-        outputs = self._deliveries(notice, encoded)
+        encoded = [(delivery, self._encode(delivery)) for delivery in outcome.deliveries]
+        outputs = self._deliveries(notice, encoded, staged.stats)
         outputs += self._audit(record, staged, notice, encoded)
         if outcome.deferred_until is not None:
-            self.stats.deferred += 1
+            staged.stats.deferred += 1
             outputs.append(self._deferral(record, notice, outcome.deferred_until))
         if outcome.ledger is not None:
             staged.ledger[notice.notice_id] = outcome.ledger
@@ -181,13 +181,15 @@ class DistributorService:
             return None
         return self.serde.encode_for(self.topics.deliver(delivery.recipient), delivery.notice)
 
-    def _deliveries(self, notice: NoticeEnvelope, encoded: _Encoded) -> list[Outgoing]:
+    def _deliveries(
+        self, notice: NoticeEnvelope, encoded: _Encoded, stats: DistributorStats
+    ) -> list[Outgoing]:
         outputs = []
         for delivery, value in encoded:
-            self.stats.decisions[delivery.outcome] += 1
+            stats.decisions[delivery.outcome] += 1
             if delivery.notice is None or value is None:
                 continue
-            self.stats.deliveries[delivery.recipient] += 1
+            stats.deliveries[delivery.recipient] += 1
             outputs.append(
                 Outgoing(
                     topic=self.topics.deliver(delivery.recipient),
@@ -257,7 +259,6 @@ class DistributorService:
         )
 
     def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: WireFormatError) -> Outgoing:
-        self.stats.dead_lettered += 1
         log.warning(
             "undecodable notice at %s[%d]@%d: %s",
             record.topic,

@@ -25,5 +25,16 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    # The tests run a real Prometheus against the services and check the shipped rules with
+    # promtool: Debian's package has both.
+    command -v apt-get >/dev/null || { echo "error: install Prometheus (prometheus and promtool on PATH)" >&2; exit 2; }
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    echo "==> installing Prometheus (Debian's prometheus package)"
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 echo "==> fetching Apache Kafka jars (cached after the first run)"
 .venv/bin/notices kafka fetch

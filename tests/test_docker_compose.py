@@ -1,0 +1,282 @@
+"""docker-compose.yml, checked without a Docker engine (these machines have none).
+
+Structurally: the services, images, ports, volumes and each service's environment, against the
+code and files they name (the settings the services read, the scrape targets, Grafana's
+provisioning). And the part most likely to be wrong unseen, the Kafka broker's start script:
+it is run here with the Apache Kafka jars of the same version as the image, with its ports
+and paths moved, and the hub must then log in with the password compose gives the services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from broker.policy.profiles import load_policy
+from broker.settings import Settings
+from broker.topics import TopicNames, ensure_declared_topics
+from ops.kafka_jars import KAFKA_VERSION, fetch_kafka
+from ops.local_kafka import HUB_USER, LOG4J_CONFIG
+from tests.conftest import REPO_ROOT
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+HUB_SERVICES = ("ingest", "distributor", "subscriber")
+_DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")
+
+
+def interpolated(value: str) -> str:
+    """What compose makes of ``${VAR:-default}`` with VAR unset, and of ``$$``."""
+    return _DEFAULTED.sub(lambda match: match.group(2), value).replace("$$", "$")
+
+
+def environment(service: str) -> dict[str, str]:
+    env = SERVICES[service].get("environment", {})
+    return {name: interpolated(str(value)) for name, value in env.items()}
+
+
+def host_ports(service: str) -> dict[int, int]:
+    """Container port -> host port."""
+    pairs = (str(spec).split(":") for spec in SERVICES[service].get("ports", []))
+    return {int(container): int(host) for host, container in pairs}
+
+
+def mounts(service: str) -> dict[str, Path]:
+    """Container path -> the repository path bind-mounted there."""
+    found = {}
+    for spec in SERVICES[service].get("volumes", []):
+        source, target, *_ = spec.split(":")
+        if source.startswith("./"):
+            found[target] = REPO_ROOT / source
+    return found
+
+
+def test_the_stack_is_kafka_the_hub_services_prometheus_and_grafana() -> None:
+    assert set(SERVICES) == {"kafka", *HUB_SERVICES, "prometheus", "grafana"}
+    assert SERVICES["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}", "as the local broker"
+    assert SERVICES["prometheus"]["image"].startswith("prom/prometheus:v")
+    assert SERVICES["grafana"]["image"].startswith("grafana/grafana:")
+    for service in HUB_SERVICES:
+        assert SERVICES[service]["image"].startswith("python:3.11")
+        assert mounts(service)["/app"] == REPO_ROOT / "."
+    for name, spec in SERVICES.items():
+        for dependency in spec.get("depends_on", {}):
+            assert dependency in SERVICES, f"{name} depends on a service that is not there"
+    published = [port for service in SERVICES for port in host_ports(service).values()]
+    assert len(published) == len(set(published)), "two services publish the same host port"
+    assert host_ports("kafka") == {29092: 29092}
+    assert host_ports("prometheus") == {9090: 9090}
+    assert host_ports("grafana") == {3000: 3000}
+
+
+@pytest.mark.parametrize("service", HUB_SERVICES)
+def test_each_hub_service_gets_the_settings_it_needs_to_log_in_and_be_scraped(
+    service: str,
+) -> None:
+    env = environment(service)
+    unknown = {
+        name
+        for name in env
+        if name.startswith("NOTICES_")
+        and name.removeprefix("NOTICES_").lower() not in Settings.model_fields
+    }
+    assert not unknown, f"variables no setting reads: {unknown}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith(("NOTICES_", "KAFKA_"))]:
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        settings = Settings()
+    assert settings.bootstrap_servers == "kafka:9092"
+    assert settings.security_protocol == "SASL_PLAINTEXT"
+    assert settings.sasl_mechanism == "SCRAM-SHA-512"
+    assert settings.sasl_login == (HUB_USER, environment("kafka")["HUB_PASSWORD"])
+    assert settings.metrics_host == "0.0.0.0"
+    assert settings.metrics_port in host_ports(service), "the metrics port is published"
+    assert f"localhost:{settings.metrics_port}/ready" in " ".join(
+        SERVICES[service]["healthcheck"]["test"]
+    )
+    assert SERVICES[service]["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_the_services_run_the_hub_commands_with_the_example_policy() -> None:
+    assert "notices ingest" in SERVICES["ingest"]["command"]
+    command = SERVICES["distributor"]["command"]
+    assert "notices distribute --policy examples/policy/policy.yml" in command
+    policy = load_policy(REPO_ROOT / "examples" / "policy" / "policy.yml")
+    subscriber = SERVICES["subscriber"]["command"]
+    [agency] = re.findall(r"--agency (\S+)", subscriber)
+    assert agency in {profile.agency_id for profile in policy.recipients}
+    assert "--policy examples/policy/policy.yml" in subscriber
+
+
+def test_prometheus_scrapes_every_hub_service_where_compose_runs_it() -> None:
+    config_dir = mounts("prometheus")["/etc/prometheus"]
+    config = yaml.safe_load((config_dir / "prometheus.yml").read_text())
+    assert "--config.file=/etc/prometheus/prometheus.yml" in SERVICES["prometheus"]["command"]
+    for rule_file in config["rule_files"]:
+        assert (config_dir / rule_file).is_file()
+    targets = {
+        job["job_name"]: target
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    for service in HUB_SERVICES:
+        port = environment(service)["NOTICES_METRICS_PORT"]
+        assert targets[f"notices-{service}"] == f"{service}:{port}"
+
+
+def test_grafana_is_provisioned_with_the_prometheus_datasource_and_the_dashboard() -> None:
+    volumes = mounts("grafana")
+    provisioning = volumes["/etc/grafana/provisioning"]
+    [datasource] = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert datasource["url"] == f"http://prometheus:{next(iter(host_ports('prometheus')))}"
+    [provider] = yaml.safe_load((provisioning / "dashboards" / "notice-broker.yml").read_text())[
+        "providers"
+    ]
+    dashboards = volumes[provider["options"]["path"]]
+    [dashboard_file] = dashboards.glob("*.json")
+    home = environment("grafana")["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == f"{provider['options']['path']}/{dashboard_file.name}"
+
+    dashboard = json.loads(dashboard_file.read_text())
+    variables = {variable["name"] for variable in dashboard["templating"]["list"]}
+    assert variables == {"agency", "notice_type"}
+    uids = {
+        target["datasource"]["uid"]
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    }
+    assert uids == {datasource["uid"]}
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        pytest.fail("java is not on PATH: the local Kafka needs a Java 17+ runtime", pytrace=False)
+    return java
+
+
+def _free_ports(count: int) -> list[int]:
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+@contextlib.contextmanager
+def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """The kafka service's start script run on this machine: its bootstrap address, the
+    client.properties its health check uses, and its process."""
+    libs = fetch_kafka()
+    java = _java()
+    client, host, controller = _free_ports(3)
+    for tool, main in [
+        ("kafka-storage.sh", "kafka.tools.StorageTool"),
+        ("kafka-server-start.sh", "kafka.Kafka"),
+    ]:
+        shim = folder / tool
+        shim.write_text(
+            f'#!/bin/sh\nexec {java} -Xmx512m -cp "{libs}/*" '
+            f'-Dlog4j2.configurationFile={LOG4J_CONFIG} {main} "$@"\n'
+        )
+        shim.chmod(0o755)
+    [script] = SERVICES["kafka"]["command"]
+    moved = {
+        "CLIENT://:9092": f"CLIENT://127.0.0.1:{client}",
+        "HOST://:29092": f"HOST://127.0.0.1:{host}",
+        "CLIENT://kafka:9092": f"CLIENT://127.0.0.1:{client}",
+        "HOST://localhost:29092": f"HOST://127.0.0.1:{host}",
+        "localhost:9093": f"127.0.0.1:{controller}",
+        "/var/lib/kafka/data": str(folder / "data"),
+        "/opt/kafka/bin/": f"{folder}/",
+        "/tmp/": f"{folder}/",
+    }
+    for image_path in moved:
+        assert image_path in script, image_path
+    script = re.sub("|".join(map(re.escape, moved)), lambda match: moved[match[0]], script)
+    log = folder / "kafka.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["bash", "-c", interpolated(script)],
+            env={**os.environ, **environment("kafka")},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield f"127.0.0.1:{client}", folder / "client.properties", process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.mark.slow
+async def test_the_compose_kafka_starts_with_scram_and_lets_the_hub_create_its_topics(
+    tmp_path: Path,
+) -> None:
+    with compose_kafka(tmp_path) as (bootstrap, client_properties, process):
+        hub = Settings(
+            bootstrap_servers=bootstrap,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username=HUB_USER,
+            sasl_password=environment("kafka")["HUB_PASSWORD"],
+        )
+        deadline = time.monotonic() + 90
+        while (await asyncio.to_thread(_health_check, bootstrap, client_properties)).returncode:
+            log = (tmp_path / "kafka.log").read_text()[-4000:]
+            assert process.poll() is None, f"the broker exited:\n{log}"
+            assert time.monotonic() < deadline, f"the health check never passed:\n{log}"
+            await asyncio.sleep(1)
+        created = await ensure_declared_topics(hub)
+        assert TopicNames().dlq in created
+
+
+def _health_check(bootstrap: str, client_properties: Path) -> subprocess.CompletedProcess[str]:
+    """The kafka service's health check, with its tool from the same jars."""
+    command = SERVICES["kafka"]["healthcheck"]["test"][1]
+    assert "--command-config /tmp/client.properties" in command
+    libs = fetch_kafka()
+    java = _java()
+    return subprocess.run(
+        [
+            java,
+            "-cp",
+            f"{libs}/*",
+            "org.apache.kafka.tools.BrokerApiVersionsCommand",
+            "--bootstrap-server",
+            bootstrap,
+            "--command-config",
+            str(client_properties),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
