@@ -31,6 +31,7 @@ from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from ops.kafka_jars import KAFKA_VERSION, fetch_kafka
 from ops.local_kafka import HUB_USER, LOG4J_CONFIG
+from ops.registry import APICURIO_VERSION
 from tests.conftest import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
@@ -66,7 +67,10 @@ def mounts(service: str) -> dict[str, Path]:
 
 
 def test_the_stack_is_kafka_the_hub_services_prometheus_and_grafana() -> None:
-    assert set(SERVICES) == {"kafka", *HUB_SERVICES, "prometheus", "grafana"}
+    assert set(SERVICES) == {"kafka", "schema-registry", *HUB_SERVICES, "prometheus", "grafana"}
+    registry = SERVICES["schema-registry"]["image"]
+    assert registry == f"apicurio/apicurio-registry-mem:{APICURIO_VERSION}", "as ops/registry"
+    assert host_ports("schema-registry") == {8080: 8081}
     assert SERVICES["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}", "as the local broker"
     assert SERVICES["prometheus"]["image"].startswith("prom/prometheus:v")
     assert SERVICES["grafana"]["image"].startswith("grafana/grafana:")
@@ -106,6 +110,7 @@ def test_each_hub_service_gets_the_settings_it_needs_to_log_in_and_be_scraped(
     assert settings.sasl_mechanism == "SCRAM-SHA-512"
     assert settings.sasl_login == (HUB_USER, environment("kafka")["HUB_PASSWORD"])
     assert settings.metrics_host == "0.0.0.0"
+    assert settings.schema_registry_url == "http://schema-registry:8080/apis/ccompat/v7"
     assert settings.metrics_port in host_ports(service), "the metrics port is published"
     assert f"localhost:{settings.metrics_port}/ready" in " ".join(
         SERVICES[service]["healthcheck"]["test"]
