@@ -24,7 +24,8 @@ from adapters.registry import default_registry
 from broker.errors import TranslationError
 from broker.models import Originator
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO.parent / "shared" / "fixtures"
 SAMPLES = {
     "interpol-notice-json": ["wanted/interpol_*.json"],
     "fbi-wanted-json": ["wanted/fbi_*.json"],
@@ -35,6 +36,8 @@ SAMPLES = {
     "stix2-json": ["intel/stix*.json"],
     "misp-event-json": ["intel/misp_event_*.json"],
     "cap-1.2-xml": ["alerts/cap12_*"],
+    # No public OFSI file is published as a sample: the project's own, built from real entries.
+    "uk-ofsi-xml": [str(REPO / "tests" / "data" / "uk_ofsi_sample.xml")],
 }
 RECEIVED = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -124,6 +127,12 @@ def fuzz(fmt: str, samples: list[bytes], inputs: int, rng: random.Random) -> tup
     return crashes, failures, time.perf_counter() - started
 
 
+def _matching(pattern: str) -> list[Path]:
+    if Path(pattern).is_absolute():
+        return [Path(pattern)]
+    return sorted(FIXTURES.glob(pattern))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--inputs", type=int, default=100_000, help="inputs per adapter")
@@ -136,7 +145,7 @@ def main() -> int:
     print(f"{'format':<26}{'inputs':>9}{'crashes':>9}{'refused':>9}{'inputs/s':>10}")
     total_crashes = 0
     for fmt in formats:
-        samples = [p.read_bytes() for g in SAMPLES[fmt] for p in sorted(FIXTURES.glob(g))]
+        samples = [p.read_bytes() for g in SAMPLES[fmt] for p in _matching(g)]
         crashes, failures, seconds = fuzz(fmt, samples, args.inputs, rng)
         total_crashes += crashes
         print(
