@@ -5,6 +5,8 @@ UN and EU adapters stream them entry by entry (``adapters.xml_reader``) and buil
 canonical subject from each, with the same conventions so that one person listed by both
 reads the same: a name's parts joined by single spaces in the list's order, the script of
 each spelling detected from its letters, dates exactly as precise as the list gives them.
+OFAC's and the UK's lists, read by their own readers, share those conventions and the
+envelope (their per-list rules are in ``adapters.published_lists``).
 
 A snapshot carries no lifecycle: every entry becomes a version 1 ALERT whose notice id is
 stable across snapshots, and a later stage turns differences between snapshots into UPDATEs
@@ -18,12 +20,15 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, TypeVar
+from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
+from lxml import etree
 from pydantic import ValidationError
 
 from adapters.base import Adapter, TranslationContext
+from adapters.markings import fold
 from adapters.partial_dates import parse_partial_date
 from adapters.xml_reader import XmlRecord, iter_records, root_attributes
 from broker.errors import TranslationError
@@ -40,6 +45,8 @@ from broker.models import (
 
 H = TypeVar("H", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
+M = TypeVar("M", bound="_Classified")
 
 DocumentKind = Literal[
     "PASSPORT", "NATIONAL_ID", "TAX_ID", "REGISTRATION_NUMBER", "IMO_NUMBER", "OTHER"
@@ -166,6 +173,32 @@ def lookup(
     return found
 
 
+@dataclass(frozen=True)
+class FoldedLookups(Generic[T]):
+    """The adapter's tables plus the payload's context, which counts what the tables lack.
+
+    Codes are looked up folded, as markings are (case, accents, separators), because a
+    publisher spells one code several ways across years.
+    """
+
+    ctx: TranslationContext
+    tables: T
+
+    def code_of(
+        self, record: XmlRecord, name: str, value: str | None, table: Mapping[str, V]
+    ) -> V | None:
+        """The table's value for ``value`` (read from ``name``); a value it lacks is counted."""
+        if value is None:
+            return None
+        found = table.get(fold(value))
+        if found is None:
+            self.unknown(record, name, value)
+        return found
+
+    def unknown(self, record: XmlRecord, name: str, value: str) -> None:
+        self.ctx.report_unmapped(record.path_pattern, {f"{name}={value}"})
+
+
 def partial_date(
     record: XmlRecord, at: str, text: str, *, approximate: bool = False
 ) -> PartialDate:
@@ -206,33 +239,49 @@ def generated_at(ctx: TranslationContext, root: str, attribute: str) -> dt.datet
 
 
 def issued_at(
-    listed_on: dt.date | None, generated: dt.datetime | None, received: dt.datetime
+    day: dt.date | None, received: dt.datetime, generated: dt.datetime | None = None
 ) -> dt.datetime:
-    """When the listing was issued: its listing date, else the list's date, else receipt."""
-    if listed_on is not None:
-        return dt.datetime.combine(listed_on, dt.time(), tzinfo=dt.UTC)
+    """When a listing was issued: the day the list dates it (at 00:00 UTC, lists give no
+    time), else when the list was generated, else when it was received."""
+    if day is not None:
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     return generated or received
+
+
+def entry_digest(record: XmlRecord) -> str:
+    """The entry's own digest, its provenance; lxml refuses to serialise a few malformed
+    entries, and those are placed at the entry rather than failing the whole list."""
+    try:
+        return record.sha256()
+    except etree.LxmlError as err:
+        raise record.error(f"cannot be canonicalised for its digest: {err}") from err
+
+
+def validation_summary(err: ValidationError) -> str:
+    """Every field pydantic refused, by its path in the notice, for a dead letter's reason."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
 
 
 def freeze_notice(
     ctx: TranslationContext,
     adapter: Adapter,
-    record: XmlRecord,
     *,
     notice_id: str,
     original_id: str,
     issued: dt.datetime,
     classification: Classification,
     body: FreezeOrder,
+    sha256: str,
 ) -> NoticeEnvelope:
-    """The envelope of one list entry; its digest is the entry's own, not the whole list's."""
+    """The envelope of one listing. Its digest is the listing's own, not the whole list's,
+    so that a listing keeps its digest when others change."""
     source = Source(
         format=ctx.format,
         original_id=original_id,
         adapter=adapter.name,
         adapter_version=adapter.version,
         received_at=ctx.received_at,
-        sha256=record.sha256(),
+        sha256=sha256,
     )
     return NoticeEnvelope(
         notice_id=notice_id,
@@ -245,6 +294,48 @@ def freeze_notice(
         source=source,
         body=body,
     )
+
+
+class _Classified(Protocol):
+    @property
+    def classification(self) -> Classification: ...
+
+
+class SnapshotEntries(Generic[M]):
+    """What the notices of all entries of one snapshot share: the payload's context, the
+    adapter, its tables, and when the list was generated, which dates undated listings."""
+
+    notice_prefix: ClassVar[str]
+
+    def __init__(
+        self, ctx: TranslationContext, adapter: Adapter, mapping: M, generated: dt.datetime | None
+    ) -> None:
+        self.ctx = ctx
+        self.adapter = adapter
+        self.mapping = mapping
+        self.generated = generated
+
+    def freeze_notice(
+        self,
+        record: XmlRecord,
+        *,
+        key: str,
+        original_id: str,
+        listed_on: dt.date | None,
+        body: FreezeOrder,
+    ) -> NoticeEnvelope:
+        """The entry's notice. Its id is the list's permanent key for the listing, lowercased
+        behind the prefix, so that it stays the same across snapshots."""
+        return freeze_notice(
+            self.ctx,
+            self.adapter,
+            notice_id=f"{self.notice_prefix}-{key.lower()}",
+            original_id=original_id,
+            issued=issued_at(listed_on, self.ctx.received_at, self.generated),
+            classification=self.mapping.classification,
+            body=body,
+            sha256=record.sha256(),
+        )
 
 
 def stream_entries(

@@ -12,19 +12,15 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
 
-from adapters.base import TranslationContext
 from adapters.eu_fsf import EuFsfAdapter
 from adapters.eu_fsf.translate import EuFsfMapping
-from broker.errors import TranslationError
 from broker.models import (
     Address,
     Alias,
@@ -47,7 +43,8 @@ from broker.models import (
     SubjectKind,
     Tlp,
 )
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.adapter_helpers import Feed, damaged_xml, mapping_tables, notices_or_placed_error
+from tests.conftest import FIXTURES
 
 FIXTURE = FIXTURES / "sanctions" / "eu_fsf_xml_v1.1_2018-12-21_excerpt.xml"
 FORMAT = "eu-fsf-xml"
@@ -57,6 +54,8 @@ ORIGINATOR = Originator(agency_id="eu-fsf")
 NAMESPACE = "http://eu.europa.ec/fpi/fsd/export"
 PERSON = '<subjectType code="person" classificationCode="P"/>'
 ENTRY = "/export/sanctionEntity"
+FEED = Feed(FORMAT, ORIGINATOR, RECEIVED_AT)
+translate, failure = FEED.translate, FEED.failure
 
 
 @pytest.fixture(scope="module")
@@ -67,23 +66,6 @@ def adapter() -> EuFsfAdapter:
 @pytest.fixture(scope="module")
 def real(adapter: EuFsfAdapter) -> list[NoticeEnvelope]:
     return translate(adapter, FIXTURE.read_bytes())[0]
-
-
-def context(raw: bytes) -> TranslationContext:
-    return TranslationContext(
-        format=FORMAT, originator=ORIGINATOR, received_at=RECEIVED_AT, raw=raw
-    )
-
-
-def translate(adapter: EuFsfAdapter, raw: bytes) -> tuple[list[NoticeEnvelope], TranslationContext]:
-    ctx = context(raw)
-    return list(adapter.translate(ctx)), ctx
-
-
-def failure(adapter: EuFsfAdapter, raw: bytes) -> TranslationError:
-    with pytest.raises(TranslationError) as caught:
-        list(adapter.translate(context(raw)))
-    return caught.value
 
 
 def order(notice: NoticeEnvelope) -> FreezeOrder:
@@ -683,11 +665,8 @@ def test_detects_the_sanctions_file_and_nothing_else(adapter: EuFsfAdapter) -> N
 
 
 def test_mapping_tables_reject_unknown_tables_and_values() -> None:
-    tables = yaml.safe_load((REPO_ROOT / "adapters/eu_fsf/mapping.yml").read_text("utf-8"))
-    EuFsfMapping.model_validate(tables)
+    tables = mapping_tables("eu_fsf", EuFsfMapping)
 
-    with pytest.raises(ValidationError, match="extra_forbidden"):
-        EuFsfMapping.model_validate(tables | {"colours": {}})
     with pytest.raises(ValidationError, match=r"document_kinds\.passport"):
         EuFsfMapping.model_validate(tables | {"document_kinds": {"passport": "PASS"}})
     with pytest.raises(ValidationError, match=r"regulation_types\.regulation"):
@@ -700,33 +679,9 @@ def test_mapping_tables_reject_unknown_tables_and_values() -> None:
 _RAW = FIXTURE.read_bytes()
 _VALUES = tuple(m.span(m.lastindex or 0) for m in re.finditer(rb'>([^<]+)<|="([^"]*)"', _RAW))
 _TAG_ENDS = tuple(match.end() for match in re.finditer(rb">", _RAW))
-_INVALID_UTF8 = (b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf0\x28\x8c\x28", b"\x00")
-
-
-@st.composite
-def damaged(draw: st.DrawFn) -> bytes:
-    match draw(st.sampled_from(["truncate", "value", "bytes", "nesting"])):
-        case "truncate":
-            return _RAW[: draw(st.integers(0, len(_RAW)))]
-        case "value":
-            start, end = draw(st.sampled_from(_VALUES))
-            garbage = draw(st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
-            return _RAW[:start] + escape(garbage, {'"': "&quot;"}).encode() + _RAW[end:]
-        case "bytes":
-            at = draw(st.integers(0, len(_RAW)))
-            return _RAW[:at] + draw(st.sampled_from(_INVALID_UTF8)) + _RAW[at:]
-        case _:
-            at, depth = draw(st.sampled_from(_TAG_ENDS)), draw(st.integers(1, 5000))
-            return _RAW[:at] + b"<n>" * depth + b"</n>" * depth + _RAW[at:]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=damaged())
+@given(raw=damaged_xml(_RAW, nest_at=_TAG_ENDS, texts=_VALUES))
 def test_damaged_files_translate_or_fail_with_a_place(adapter: EuFsfAdapter, raw: bytes) -> None:
-    try:
-        notices = list(adapter.translate(context(raw)))
-    except TranslationError as error:
-        assert error.where
-    else:
-        for notice in notices:
-            assert NoticeEnvelope.model_validate(notice.model_dump()) == notice
+    notices_or_placed_error(adapter, FEED.context(raw))

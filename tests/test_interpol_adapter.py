@@ -15,10 +15,8 @@ from typing import Any
 
 import orjson
 import pytest
-import yaml
 from pydantic import ValidationError
 
-from adapters.base import TranslationContext
 from adapters.interpol import InterpolAdapter
 from adapters.interpol.translate import InterpolMapping
 from adapters.lookups import load_mapping
@@ -46,19 +44,16 @@ from broker.models import (
     WantedPersonNotice,
     Warrant,
 )
+from tests.adapter_helpers import Feed, mapping_tables
+from tests.conftest import FIXTURES, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = (
-    REPO_ROOT.parent
-    / "shared"
-    / "fixtures"
-    / "wanted"
-    / "interpol_red_notices_list_page1_2021-12-11.json"
-)
+FIXTURE = FIXTURES / "wanted" / "interpol_red_notices_list_page1_2021-12-11.json"
 EXAMPLES = REPO_ROOT / "examples" / "interpol"
 FORMAT = "interpol-notice-json"
 RECEIVED_AT = dt.datetime(2021, 12, 11, 8, 30, tzinfo=dt.UTC)
 ORIGINATOR = Originator(agency_id="interpol")
+FEED = Feed(FORMAT, ORIGINATOR, RECEIVED_AT)
+context, translate, failure = FEED.context, FEED.translate, FEED.failure
 DROP = object()
 """A field value meaning: leave the field out of the payload."""
 
@@ -89,25 +84,6 @@ FIXTURE_IDS = [
 @pytest.fixture(scope="module")
 def adapter() -> InterpolAdapter:
     return InterpolAdapter()
-
-
-def context(raw: bytes) -> TranslationContext:
-    return TranslationContext(
-        format=FORMAT, originator=ORIGINATOR, received_at=RECEIVED_AT, raw=raw
-    )
-
-
-def translate(
-    adapter: InterpolAdapter, raw: bytes
-) -> tuple[list[NoticeEnvelope], TranslationContext]:
-    ctx = context(raw)
-    return list(adapter.translate(ctx)), ctx
-
-
-def failure(adapter: InterpolAdapter, raw: bytes) -> TranslationError:
-    with pytest.raises(TranslationError) as caught:
-        list(adapter.translate(context(raw)))
-    return caught.value
 
 
 def example(name: str) -> dict[str, Any]:
@@ -622,11 +598,8 @@ def test_a_fault_anywhere_yields_nothing(adapter: InterpolAdapter) -> None:
 
 
 def test_mapping_tables_reject_unknown_tables_and_values() -> None:
-    tables = yaml.safe_load((REPO_ROOT / "adapters/interpol/mapping.yml").read_text("utf-8"))
-    InterpolMapping.model_validate(tables)
+    tables = mapping_tables("interpol", InterpolMapping)
 
-    with pytest.raises(ValidationError, match="extra_forbidden"):
-        InterpolMapping.model_validate(tables | {"colours": {}})
     with pytest.raises(ValidationError, match=r"sex\.M"):
         InterpolMapping.model_validate(tables | {"sex": {"M": "MAN"}})
 

@@ -46,6 +46,7 @@ from broker.models import (
     ThreatLevel,
     Tlp,
 )
+from tests.adapter_helpers import JSON_VALUES, Feed, damaged_json, notices_or_placed_error
 from tests.conftest import FIXTURES
 
 EVENT_FILE = FIXTURES / "intel" / "misp_event_circl_9747_existing_event.json"
@@ -57,6 +58,7 @@ EVENT_UUID = "5a3c2fcd-8328-42bb-a95e-4f4402de0b81"
 CIRCL = "55f6ea5e-2c60-40e5-964f-47a8950d210f"
 PIFPAFPOUM = "56bf12a7-c19c-4b98-83e7-d9bb02de0b81"
 MADE_UP_UUID = "0b6e2f3a-6a51-4c55-9a6e-2d3c8f1e7a10"
+FEED = Feed(FORMAT, ORIGINATOR, RECEIVED_AT)
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +95,15 @@ def fixture_event() -> dict[str, Any]:
     return data
 
 
-def context(raw: bytes, originator: Originator = ORIGINATOR) -> TranslationContext:
-    return TranslationContext(
-        format=FORMAT, originator=originator, received_at=RECEIVED_AT, raw=raw
-    )
+def written(payload: Any) -> bytes:
+    """Most events are built here as data; faults in the JSON itself need bytes."""
+    return payload if isinstance(payload, bytes) else orjson.dumps(payload)
 
 
 def translate(
-    adapter: MispAdapter, payload: Any, originator: Originator = ORIGINATOR
+    adapter: MispAdapter, payload: Any
 ) -> tuple[list[NoticeEnvelope], TranslationContext]:
-    raw = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-    ctx = context(raw, originator)
-    return list(adapter.translate(ctx)), ctx
+    return FEED.translate(adapter, written(payload))
 
 
 def only(adapter: MispAdapter, payload: Any) -> NoticeEnvelope:
@@ -114,10 +113,7 @@ def only(adapter: MispAdapter, payload: Any) -> NoticeEnvelope:
 
 
 def failure(adapter: MispAdapter, payload: Any) -> TranslationError:
-    raw = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-    with pytest.raises(TranslationError) as caught:
-        list(adapter.translate(context(raw)))
-    return caught.value
+    return FEED.failure(adapter, written(payload))
 
 
 def bulletin(notice: NoticeEnvelope) -> IntelBulletin:
@@ -853,7 +849,7 @@ def test_faults_are_placed_by_json_path(
 
 def test_a_fault_in_any_event_yields_nothing(plain: MispAdapter) -> None:
     with pytest.raises(TranslationError):
-        plain.translate(context(orjson.dumps([event(), event(date="never")])))
+        plain.translate(FEED.context(orjson.dumps([event(), event(date="never")])))
 
 
 # Detection and tables
@@ -890,25 +886,6 @@ def test_the_mapping_tables_refuse_incomplete_or_lax_distribution_rules() -> Non
 # Fuzzing: damaged real payloads fail cleanly or translate
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found.extend(_paths(item, (*path, key)))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found.extend(_paths(item, (*path, i)))
-    return found
-
-
-def _replaced(doc: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copy = dict(doc) if isinstance(doc, dict) else list(doc)
-    copy[path[0]] = _replaced(doc[path[0]], path[1:], new)
-    return copy
-
-
 _ORIGINALS = {
     "event": EVENT_FILE.read_bytes(),
     "wrapped": orjson.dumps({"Event": orjson.loads(EVENT_FILE.read_bytes()), "action": "edit"}),
@@ -916,58 +893,12 @@ _ORIGINALS = {
         event(distribution="4", sharing_group_id="1", Object=[], Tag=tags("tlp:amber"))
     ),
 }
-_DOCS = {name: orjson.loads(raw) for name, raw in _ORIGINALS.items()}
-_PATHS = {name: _paths(doc) for name, doc in _DOCS.items()}
-_INTEGERS = st.integers(min_value=-(2**63), max_value=2**63 - 1)  # what JSON writers write
-_VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    _INTEGERS,
-    st.floats(allow_nan=False),
-    st.text(max_size=20),
-    st.sampled_from(["0", "4", "5", "tlp:ex:chr", "", "2017-13-01", "-1"]),
-    st.lists(_INTEGERS, max_size=3),
-    st.dictionaries(st.text(max_size=5), _INTEGERS, max_size=3),
-)
-
-
-@st.composite
-def damaged_payloads(draw: st.DrawFn) -> bytes:
-    name = draw(st.sampled_from(sorted(_ORIGINALS)))
-    raw, doc = _ORIGINALS[name], _DOCS[name]
-    match draw(st.sampled_from(["truncate", "swap", "bytes", "nest"])):
-        case "truncate":
-            return raw[: draw(st.integers(0, len(raw) - 1))]
-        case "swap":
-            path = draw(st.sampled_from(_PATHS[name]))
-            return orjson.dumps(_replaced(doc, path, draw(_VALUES)))
-        case "bytes":
-            at = draw(st.integers(0, len(raw)))
-            junk = draw(
-                st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x00", b"\x80\x80"])
-            )
-            return raw[:at] + junk + raw[at:]
-        case _:
-            path = draw(st.sampled_from(_PATHS[name]))
-            depth = draw(st.integers(1, 1200))
-            nested: Any = draw(_VALUES)
-            for level in range(depth):
-                nested = [nested] if level % 2 else {"x": nested}
-            try:
-                return orjson.dumps(_replaced(doc, path, nested))
-            except orjson.JSONEncodeError:  # deeper than orjson writes: give the text form
-                return raw[:1] + b'"deep":' + b"[" * depth + b"]" * depth + b"," + raw[1:]
+_VALUES = JSON_VALUES | st.sampled_from(["0", "4", "5", "tlp:ex:chr", "", "2017-13-01", "-1"])
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(payload=damaged_payloads())
+@given(payload=st.one_of([damaged_json(raw, _VALUES) for raw in _ORIGINALS.values()]))
 def test_damaged_payloads_translate_or_fail_with_a_place(
     adapter: MispAdapter, payload: bytes
 ) -> None:
-    try:
-        notices = list(adapter.translate(context(payload)))
-    except TranslationError as error:
-        assert error.where
-        assert error.reason
-    else:
-        assert all(isinstance(n, NoticeEnvelope) for n in notices)
+    notices_or_placed_error(adapter, FEED.context(payload))

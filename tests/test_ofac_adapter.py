@@ -11,18 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import tracemalloc
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
 
-from adapters.base import TranslationContext
 from adapters.ofac import OfacAdapter
 from adapters.ofac.mapping import OfacMapping
 from broker.errors import TranslationError
@@ -49,7 +47,8 @@ from broker.models import (
     SubjectKind,
     Tlp,
 )
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.adapter_helpers import Feed, damaged_xml, mapping_tables, notices_or_placed_error
+from tests.conftest import FIXTURES
 
 FIXTURE = FIXTURES / "sanctions" / "ofac_consolidated_nonsdn_sdnList_2024-05-06_excerpt.xml"
 NAMESPACE_2024 = b"https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/XML"
@@ -60,6 +59,9 @@ RECEIVED_AT = dt.datetime(2024, 5, 7, 6, 0, tzinfo=dt.UTC)
 PUBLISHED = dt.datetime(2024, 5, 6, tzinfo=dt.UTC)
 ORIGINATOR = Originator(agency_id="us-ofac", country="US")
 PRESIDENT = "President of the United States"
+FEED = Feed(CONSOLIDATED, ORIGINATOR, RECEIVED_AT)
+SDN_FEED = replace(FEED, format=SDN)
+context, translate, failure = FEED.context, FEED.translate, FEED.failure
 
 MADE_UP = b"""<?xml version="1.0" standalone="yes"?>
 <sdnList xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -187,23 +189,6 @@ MADE_UP = b"""<?xml version="1.0" standalone="yes"?>
 @pytest.fixture(scope="module")
 def adapter() -> OfacAdapter:
     return OfacAdapter()
-
-
-def context(raw: bytes, fmt: str = CONSOLIDATED) -> TranslationContext:
-    return TranslationContext(format=fmt, originator=ORIGINATOR, received_at=RECEIVED_AT, raw=raw)
-
-
-def translate(
-    adapter: OfacAdapter, raw: bytes, fmt: str = CONSOLIDATED
-) -> tuple[list[NoticeEnvelope], TranslationContext]:
-    ctx = context(raw, fmt)
-    return list(adapter.translate(ctx)), ctx
-
-
-def failure(adapter: OfacAdapter, raw: bytes, fmt: str = CONSOLIDATED) -> TranslationError:
-    with pytest.raises(TranslationError) as caught:
-        list(adapter.translate(context(raw, fmt)))
-    return caught.value
 
 
 def order(notice: NoticeEnvelope) -> FreezeOrder:
@@ -402,7 +387,7 @@ def test_the_excerpt_leaves_nothing_unmapped(adapter: OfacAdapter) -> None:
 
 
 def test_the_sdn_list_blocks_property(adapter: OfacAdapter) -> None:
-    notices, _ = translate(adapter, FIXTURE.read_bytes(), fmt=SDN)
+    notices, _ = SDN_FEED.translate(adapter, FIXTURE.read_bytes())
 
     assert notices[0].notice_id == "ofac-9639"
     assert notices[0].classification.national_marking == "OFAC SDN List (public, unmarked)"
@@ -435,7 +420,7 @@ def test_a_document_without_namespace_gives_the_same_notices(
 
 
 def test_a_vessel(adapter: OfacAdapter) -> None:
-    notices, ctx = translate(adapter, MADE_UP, fmt=SDN)
+    notices, ctx = SDN_FEED.translate(adapter, MADE_UP)
     notice = notices[0]
 
     assert notice.notice_id == "ofac-90001"
@@ -462,7 +447,7 @@ def test_a_vessel(adapter: OfacAdapter) -> None:
 
 
 def test_an_individual_with_documents_dates_and_a_current_name(adapter: OfacAdapter) -> None:
-    notices, _ = translate(adapter, MADE_UP, fmt=SDN)
+    notices, _ = SDN_FEED.translate(adapter, MADE_UP)
     body = order(notices[1])
 
     assert body.legal_basis == [LegalAct(authority=PRESIDENT, reference="Executive Order 13818")]
@@ -581,13 +566,7 @@ def test_entries_are_translated_one_at_a_time(adapter: OfacAdapter) -> None:
 def test_memory_follows_the_entry_not_the_list(adapter: OfacAdapter) -> None:
     def peak(entries: int) -> int:
         raw = sdn_list(*(entry(str(uid), remarks="x" * 2000) for uid in range(entries)))
-        tracemalloc.start()
-        try:
-            for _ in adapter.translate(context(raw)):
-                pass
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        return FEED.peak_memory(adapter, raw)
 
     small, large = peak(200), peak(2000)
 
@@ -676,7 +655,7 @@ def test_a_publish_date_that_is_not_one(adapter: OfacAdapter) -> None:
 
 
 def test_a_format_this_adapter_does_not_read(adapter: OfacAdapter) -> None:
-    error = failure(adapter, MADE_UP, fmt="ofac-advanced-xml")
+    error = replace(FEED, format="ofac-advanced-xml").failure(adapter, MADE_UP)
 
     assert error.where == "header 'format'"
 
@@ -698,13 +677,8 @@ def test_detects_sdn_lists_of_both_namespaces_and_nothing_else(adapter: OfacAdap
 
 
 def test_mapping_tables_are_validated() -> None:
-    tables: dict[str, Any] = yaml.safe_load(
-        (REPO_ROOT / "adapters/ofac/mapping.yml").read_text("utf-8")
-    )
-    OfacMapping.model_validate(tables)
+    tables = mapping_tables("ofac", OfacMapping)
 
-    with pytest.raises(ValidationError, match="extra_forbidden"):
-        OfacMapping.model_validate(tables | {"colours": {}})
     with pytest.raises(ValidationError, match="more than one table"):
         twice = tables["id_types"] | {"ignored": tables["id_types"]["ignored"] | {"Passport": "?"}}
         OfacMapping.model_validate(tables | {"id_types": twice})
@@ -725,52 +699,19 @@ def fixture_entries(first: int, last: int) -> list[str]:
 # The gender-and-weak-alias entry with its neighbours, the SSI banks, and the made-up entries.
 SEEDS = [sdn_list(*fixture_entries(7, 10)), sdn_list(*fixture_entries(79, 81)), MADE_UP]
 FUZZ_ADAPTER = OfacAdapter()
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    raw = draw(st.sampled_from(SEEDS))
-    how = draw(st.sampled_from(["truncate", "text", "bytes", "flip", "nesting", "rename"]))
-    if how == "truncate":
-        return raw[: draw(st.integers(0, len(raw)))]
-    if how == "bytes":
-        at = draw(st.integers(0, len(raw)))
-        return (
-            raw[:at]
-            + draw(st.sampled_from([b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\x00"]))
-            + raw[at:]
-        )
-    if how == "flip":
-        at = draw(st.integers(0, len(raw) - 1))
-        return raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
-    if how == "nesting":
-        at = raw.index(b"</sdnEntry>")
-        depth = draw(st.integers(10, 5000))
-        return raw[:at] + b"<x>" * depth + b"</x>" * depth + raw[at:]
-    texts = list(re.finditer(rb">([^<>]+)<", raw))
-    target = draw(st.sampled_from(texts))
-    if how == "rename":
-        # A well-formed element under another element's name: structure the schema lacks.
-        leaves = list(re.finditer(rb"<(\w+)>([^<>]*)</\1>", raw))
-        leaf = draw(st.sampled_from(leaves))
-        other = draw(st.sampled_from([b"uid", b"lastName", b"sdnEntry", b"idList", b"country"]))
-        renamed = b"<" + other + b">" + leaf[2] + b"</" + other + b">"
-        return raw[: leaf.start()] + renamed + raw[leaf.end() :]
-    garbage = draw(st.text(max_size=40)).encode()
-    garbage = garbage.replace(b"&", b"&amp;").replace(b"<", b"&lt;")
-    return raw[: target.start(1)] + garbage + raw[target.end(1) :]
+RENAMES = [b"uid", b"lastName", b"sdnEntry", b"idList", b"country"]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=mutated(), fmt=st.sampled_from([CONSOLIDATED, SDN]))
-def test_mutated_payloads_give_notices_or_a_located_error(raw: bytes, fmt: str) -> None:
-    try:
-        notices = list(FUZZ_ADAPTER.translate(context(raw, fmt)))
-    except TranslationError as err:
-        assert err.where
-        assert err.reason
-    else:
-        assert all(isinstance(notice.body, FreezeOrder) for notice in notices)
+@given(
+    raw=st.one_of(
+        [damaged_xml(seed, nest_at=[seed.index(b"</sdnEntry>")], renames=RENAMES) for seed in SEEDS]
+    ),
+    feed=st.sampled_from([FEED, SDN_FEED]),
+)
+def test_mutated_payloads_give_notices_or_a_located_error(raw: bytes, feed: Feed) -> None:
+    notices = notices_or_placed_error(FUZZ_ADAPTER, feed.context(raw))
+    assert all(isinstance(notice.body, FreezeOrder) for notice in notices)
 
 
 # Helpers

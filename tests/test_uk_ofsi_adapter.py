@@ -24,20 +24,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
-import tracemalloc
 from collections import Counter
-from typing import Any
+from dataclasses import replace
 from xml.sax.saxutils import escape
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
 
-from adapters.base import TranslationContext
 from adapters.uk_ofsi import UkOfsiAdapter, UkSanctionsListAdapter
 from adapters.uk_ofsi.mapping import OfsiMapping
 from broker.errors import TranslationError
@@ -64,6 +60,7 @@ from broker.models import (
     SubjectKind,
     Tlp,
 )
+from tests.adapter_helpers import Feed, damaged_xml, mapping_tables, notices_or_placed_error
 from tests.conftest import FIXTURES, REPO_ROOT
 
 SAMPLE = REPO_ROOT / "tests" / "data" / "uk_ofsi_sample.xml"
@@ -76,30 +73,26 @@ AFGHANISTAN = LegalAct(
     authority=UK, reference="The Afghanistan (Sanctions) (EU Exit) Regulations 2020"
 )
 ROW = "/ArrayOfFinancialSanctionsTarget/FinancialSanctionsTarget"
+FEED = Feed(FORMAT, ORIGINATOR, RECEIVED_AT)
+context, translate, failure = FEED.context, FEED.translate, FEED.failure
+# On both lists (OFSI group 7172, FCDO AFG0006): both adapters must read his names the same.
+AKHUND = [
+    Name(
+        full_name="MOHAMMAD HASSAN AKHUND",
+        given_names="MOHAMMAD HASSAN",
+        family_name="AKHUND",
+        script="Latn",
+    ),
+    Name(full_name="محمد حسن آخوند", script="Arab"),
+]
+AKHWAND = Name(
+    full_name="Mohammad Akhwand", given_names="Mohammad", family_name="Akhwand", script="Latn"
+)
 
 
 @pytest.fixture(scope="module")
 def adapter() -> UkOfsiAdapter:
     return UkOfsiAdapter()
-
-
-def context(raw: bytes) -> TranslationContext:
-    return TranslationContext(
-        format=FORMAT, originator=ORIGINATOR, received_at=RECEIVED_AT, raw=raw
-    )
-
-
-def translate(
-    adapter: UkOfsiAdapter, raw: bytes
-) -> tuple[list[NoticeEnvelope], TranslationContext]:
-    ctx = context(raw)
-    return list(adapter.translate(ctx)), ctx
-
-
-def failure(adapter: UkOfsiAdapter, raw: bytes) -> TranslationError:
-    with pytest.raises(TranslationError) as caught:
-        list(adapter.translate(context(raw)))
-    return caught.value
 
 
 def order(notice: NoticeEnvelope) -> FreezeOrder:
@@ -231,25 +224,8 @@ def test_an_individual_whose_dates_of_birth_are_on_several_rows(
     assert (body.listing_reference, body.listed_on) == ("AFG0006", dt.date(2001, 1, 25))
     assert body.subject == ListedSubject(
         kind=SubjectKind.INDIVIDUAL,
-        names=[
-            Name(
-                full_name="MOHAMMAD HASSAN AKHUND",
-                given_names="MOHAMMAD HASSAN",
-                family_name="AKHUND",
-                script="Latn",
-            ),
-            Name(full_name="محمد حسن آخوند", script="Arab"),
-        ],
-        aliases=[
-            Alias(
-                name=Name(
-                    full_name="Mohammad Akhwand",
-                    given_names="Mohammad",
-                    family_name="Akhwand",
-                    script="Latn",
-                )
-            )
-        ],
+        names=AKHUND,
+        aliases=[Alias(name=AKHWAND)],
         sex=Sex.MALE,
         dates_of_birth=[
             DateSpan(earliest=PartialDate(year=1958, month=5, day=12)),
@@ -548,13 +524,7 @@ def test_memory_follows_the_open_targets_not_the_list(adapter: UkOfsiAdapter) ->
         raw = ofsi_list(
             *(target(GroupID=str(i), UKStatementOfReasons="x" * reasons) for i in range(300))
         )
-        tracemalloc.start()
-        try:
-            for _ in adapter.translate(context(raw)):
-                pass
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        return FEED.peak_memory(adapter, raw)
 
     small, large = peak(100), peak(10_000)
 
@@ -578,9 +548,7 @@ def test_a_tag_with_an_undeclared_prefix_is_refused(
     assert error.where.startswith("line ") and error.reason.startswith("invalid XML: ")
 
     raw = DESIGNATIONS.replace(b"<UniqueID>AFG0001</UniqueID>", b"<N:UniqueID>1</N:UniqueID>")
-    with pytest.raises(TranslationError) as caught:
-        list(uk_list.translate(uk_list_context(raw)))
-    assert caught.value.where.startswith("line ")
+    assert UK_LIST_FEED.failure(uk_list, raw).where.startswith("line ")
 
 
 def test_entity_declarations_are_refused(adapter: UkOfsiAdapter) -> None:
@@ -690,13 +658,8 @@ def test_detects_ofsi_lists_and_nothing_else(adapter: UkOfsiAdapter) -> None:
 
 
 def test_mapping_tables_are_validated() -> None:
-    tables: dict[str, Any] = yaml.safe_load(
-        (REPO_ROOT / "adapters/uk_ofsi/mapping.yml").read_text("utf-8")
-    )
-    OfsiMapping.model_validate(tables)
+    tables = mapping_tables("uk_ofsi", OfsiMapping)
 
-    with pytest.raises(ValidationError, match="extra_forbidden"):
-        OfsiMapping.model_validate(tables | {"colours": {}})
     with pytest.raises(ValidationError, match="name_types"):
         OfsiMapping.model_validate(tables | {"name_types": {"AKA": "nickname"}})
     with pytest.raises(ValidationError, match="languages"):
@@ -706,6 +669,7 @@ def test_mapping_tables_are_validated() -> None:
 # The FCDO's UK Sanctions List
 
 UK_LIST = "uk-sanctions-list-xml"
+UK_LIST_FEED = replace(FEED, format=UK_LIST)
 DESIGNATIONS = """<?xml version="1.0" encoding="utf-8"?>
 <Designations xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
   <DateGenerated>10/09/2026</DateGenerated>
@@ -894,14 +858,8 @@ def uk_list() -> UkSanctionsListAdapter:
     return UkSanctionsListAdapter()
 
 
-def uk_list_context(raw: bytes) -> TranslationContext:
-    return TranslationContext(
-        format=UK_LIST, originator=ORIGINATOR, received_at=RECEIVED_AT, raw=raw
-    )
-
-
 def test_uk_list_one_notice_per_designation(uk_list: UkSanctionsListAdapter) -> None:
-    ctx = uk_list_context(DESIGNATIONS)
+    ctx = UK_LIST_FEED.context(DESIGNATIONS)
     notices = list(uk_list.translate(ctx))
 
     assert [notice.notice_id for notice in notices] == [
@@ -920,7 +878,7 @@ def test_uk_list_one_notice_per_designation(uk_list: UkSanctionsListAdapter) -> 
 
 
 def test_uk_list_an_entity_with_its_original_script_name(uk_list: UkSanctionsListAdapter) -> None:
-    notice = next(uk_list.translate(uk_list_context(DESIGNATIONS)))
+    notice = next(uk_list.translate(UK_LIST_FEED.context(DESIGNATIONS)))
     body = order(notice)
 
     assert notice.issued_at == dt.datetime(2026, 8, 4, tzinfo=dt.UTC)
@@ -949,31 +907,13 @@ def test_uk_list_an_entity_with_its_original_script_name(uk_list: UkSanctionsLis
 
 
 def test_uk_list_an_individual(uk_list: UkSanctionsListAdapter) -> None:
-    body = order(list(uk_list.translate(uk_list_context(DESIGNATIONS)))[1])
+    body = order(list(uk_list.translate(UK_LIST_FEED.context(DESIGNATIONS)))[1])
 
     assert body.measures == [Measure.ASSET_FREEZE, Measure.TRAVEL_BAN]
     assert body.subject == ListedSubject(
         kind=SubjectKind.INDIVIDUAL,
-        names=[
-            Name(
-                full_name="MOHAMMAD HASSAN AKHUND",
-                given_names="MOHAMMAD HASSAN",
-                family_name="AKHUND",
-                script="Latn",
-            ),
-            Name(full_name="محمد حسن آخوند", script="Arab"),
-        ],
-        aliases=[
-            Alias(
-                name=Name(
-                    full_name="Mohammad Akhwand",
-                    given_names="Mohammad",
-                    family_name="Akhwand",
-                    script="Latn",
-                ),
-                quality=AliasQuality.STRONG,
-            )
-        ],
+        names=AKHUND,
+        aliases=[Alias(name=AKHWAND, quality=AliasQuality.STRONG)],
         sex=Sex.MALE,
         dates_of_birth=[
             DateSpan(earliest=PartialDate(year=1958, month=5, day=12)),
@@ -993,7 +933,7 @@ def test_uk_list_an_individual(uk_list: UkSanctionsListAdapter) -> None:
 
 
 def test_uk_list_a_company_and_a_ship(uk_list: UkSanctionsListAdapter) -> None:
-    company, ship = (order(n) for n in list(uk_list.translate(uk_list_context(DESIGNATIONS)))[2:])
+    company, ship = (order(n) for n in UK_LIST_FEED.translate(uk_list, DESIGNATIONS)[0][2:])
 
     assert company.measures == [Measure.ASSET_FREEZE, Measure.OTHER]
     assert company.subject.aliases == [
@@ -1024,7 +964,7 @@ def test_uk_list_unknown_sanctions_and_elements_are_counted(
     raw = raw.replace(
         b"<UniqueID>DPR0075</UniqueID>", b"<UniqueID>DPR0075</UniqueID><Risk>9</Risk>"
     )
-    ctx = uk_list_context(raw)
+    ctx = UK_LIST_FEED.context(raw)
     ship = order(list(uk_list.translate(ctx))[3])
 
     assert ship.measures == [Measure.OTHER]
@@ -1042,11 +982,10 @@ def test_uk_list_unknown_sanctions_and_elements_are_counted(
 def test_uk_list_faults_are_placed(
     uk_list: UkSanctionsListAdapter, old: bytes, new: bytes, where: str, why: str
 ) -> None:
-    with pytest.raises(TranslationError) as caught:
-        list(uk_list.translate(uk_list_context(DESIGNATIONS.replace(old, new))))
+    error = UK_LIST_FEED.failure(uk_list, DESIGNATIONS.replace(old, new))
 
-    assert caught.value.where.startswith(f"/Designations/Designation[2]/{where} (line ")
-    assert why in caught.value.reason
+    assert error.where.startswith(f"/Designations/Designation[2]/{where} (line ")
+    assert why in error.reason
 
 
 def test_uk_list_refuses_an_empty_list_and_other_lists(uk_list: UkSanctionsListAdapter) -> None:
@@ -1055,9 +994,7 @@ def test_uk_list_refuses_an_empty_list_and_other_lists(uk_list: UkSanctionsListA
         (SAMPLE.read_bytes(), "document"),
         (b"<Other><Designation/></Other>", "/Other/Designation[1] (line 1)"),
     ]:
-        with pytest.raises(TranslationError) as caught:
-            list(uk_list.translate(uk_list_context(raw)))
-        assert caught.value.where == where
+        assert UK_LIST_FEED.failure(uk_list, raw).where == where
 
 
 def test_each_adapter_detects_its_own_list(
@@ -1071,53 +1008,21 @@ def test_each_adapter_detects_its_own_list(
 
 FUZZ_ADAPTER = UkOfsiAdapter()
 FUZZ_UK_LIST = UkSanctionsListAdapter()
-FUZZ_SEEDS = [SAMPLE.read_bytes(), DESIGNATIONS]
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    raw = draw(st.sampled_from(FUZZ_SEEDS))
-    how = draw(st.sampled_from(["truncate", "text", "bytes", "flip", "nesting", "rename"]))
-    if how == "truncate":
-        return raw[: draw(st.integers(0, len(raw)))]
-    if how == "bytes":
-        at = draw(st.integers(0, len(raw)))
-        junk = draw(st.sampled_from([b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\x00"]))
-        return raw[:at] + junk + raw[at:]
-    if how == "flip":
-        at = draw(st.integers(0, len(raw) - 1))
-        return raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
-    if how == "nesting":
-        at = raw.index(b"</Name6>")
-        depth = draw(st.integers(10, 5000))
-        return raw[:at] + b"<x>" * depth + b"</x>" * depth + raw[at:]
-    leaves = list(re.finditer(rb"<(\w+)>([^<>]*)</\1>", raw))
-    leaf = draw(st.sampled_from(leaves))
-    if how == "rename":
-        other = draw(
-            st.sampled_from([b"GroupID", b"Name6", b"FinancialSanctionsTarget", b"Designation"])
-        )
-        renamed = b"<" + other + b">" + leaf[2] + b"</" + other + b">"
-        return raw[: leaf.start()] + renamed + raw[leaf.end() :]
-    garbage = escape(draw(st.text(max_size=40))).encode()
-    return raw[: leaf.start(2)] + garbage + raw[leaf.end(2) :]
+SEEDS = [SAMPLE.read_bytes(), DESIGNATIONS]
+RENAMES = [b"GroupID", b"Name6", b"FinancialSanctionsTarget", b"Designation"]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=mutated())
+@given(
+    raw=st.one_of(
+        [damaged_xml(seed, nest_at=[seed.index(b"</Name6>")], renames=RENAMES) for seed in SEEDS]
+    )
+)
 def test_mutated_payloads_give_notices_or_a_located_error(raw: bytes) -> None:
     """Each list through its own adapter and through the other one."""
-    for translate_with, ctx in (
-        (FUZZ_ADAPTER.translate, context(raw)),
-        (FUZZ_UK_LIST.translate, uk_list_context(raw)),
-    ):
-        try:
-            notices = list(translate_with(ctx))
-        except TranslationError as err:
-            assert err.where
-            assert err.reason
-        else:
-            assert all(isinstance(notice.body, FreezeOrder) for notice in notices)
+    for adapter, feed in ((FUZZ_ADAPTER, FEED), (FUZZ_UK_LIST, UK_LIST_FEED)):
+        notices = notices_or_placed_error(adapter, feed.context(raw))
+        assert all(isinstance(notice.body, FreezeOrder) for notice in notices)
 
 
 # Helpers

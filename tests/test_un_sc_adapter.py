@@ -11,12 +11,9 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from xml.sax.saxutils import escape
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
 
@@ -46,7 +43,8 @@ from broker.models import (
     SubjectKind,
     Tlp,
 )
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.adapter_helpers import Feed, damaged_xml, mapping_tables, notices_or_placed_error
+from tests.conftest import FIXTURES
 
 FIXTURE = FIXTURES / "sanctions" / "un_sc_consolidated_2020-03-20_excerpt.xml"
 FORMAT = "un-sc-consolidated-xml"
@@ -66,6 +64,8 @@ AL_QAIDA = [
 ALL_MEASURES = [Measure.ASSET_FREEZE, Measure.TRAVEL_BAN, Measure.ARMS_EMBARGO]
 MISSING_NUMBER = "/CONSOLIDATED_LIST/INDIVIDUALS/INDIVIDUAL/INDIVIDUAL_DOCUMENT/NUMBER=<missing>"
 """TAi.121 gives a tazkira whose number is only in TYPE_OF_DOCUMENT2: no number, no document."""
+FEED = Feed(FORMAT, ORIGINATOR, RECEIVED_AT)
+context, translate, failure = FEED.context, FEED.translate, FEED.failure
 
 
 @pytest.fixture(scope="module")
@@ -79,28 +79,9 @@ def listed(adapter: UnScAdapter) -> dict[str, NoticeEnvelope]:
     return {order(notice).listing_reference or "": notice for notice in real_notices(adapter)[0]}
 
 
-def context(raw: bytes) -> TranslationContext:
-    return TranslationContext(
-        format=FORMAT, originator=ORIGINATOR, received_at=RECEIVED_AT, raw=raw
-    )
-
-
 def real_notices(adapter: UnScAdapter) -> tuple[list[NoticeEnvelope], TranslationContext]:
-    ctx = TranslationContext(
-        format=FORMAT, originator=ORIGINATOR, received_at=RECEIVED_AT, path=FIXTURE
-    )
+    ctx = context(path=FIXTURE)
     return list(adapter.translate(ctx)), ctx
-
-
-def translate(adapter: UnScAdapter, raw: bytes) -> tuple[list[NoticeEnvelope], TranslationContext]:
-    ctx = context(raw)
-    return list(adapter.translate(ctx)), ctx
-
-
-def failure(adapter: UnScAdapter, raw: bytes) -> TranslationError:
-    with pytest.raises(TranslationError) as caught:
-        list(adapter.translate(context(raw)))
-    return caught.value
 
 
 def order(notice: NoticeEnvelope) -> FreezeOrder:
@@ -685,11 +666,8 @@ def test_detects_the_consolidated_list_and_nothing_else(adapter: UnScAdapter) ->
 
 
 def test_mapping_tables_reject_unknown_tables_and_values() -> None:
-    tables = yaml.safe_load((REPO_ROOT / "adapters/un_sc/mapping.yml").read_text("utf-8"))
-    UnScMapping.model_validate(tables)
+    tables = mapping_tables("un_sc", UnScMapping)
 
-    with pytest.raises(ValidationError, match="extra_forbidden"):
-        UnScMapping.model_validate(tables | {"colours": {}})
     with pytest.raises(ValidationError, match=r"regimes\.DPRK\.measures\.0"):
         regimes = tables["regimes"] | {"DPRK": {"acts": [{"reference": "x"}], "measures": ["BAN"]}}
         UnScMapping.model_validate(tables | {"regimes": regimes})
@@ -712,35 +690,10 @@ def _sample(raw: bytes, individuals: int, entities: int) -> bytes:
 
 
 _RAW = _sample(FIXTURE.read_bytes(), individuals=16, entities=6)
-_TEXTS = tuple(match.span(1) for match in re.finditer(rb">([^<]+)<", _RAW))
 _TAG_ENDS = tuple(match.end() for match in re.finditer(rb">", _RAW))
-_INVALID_UTF8 = (b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf0\x28\x8c\x28", b"\x00")
-
-
-@st.composite
-def damaged(draw: st.DrawFn) -> bytes:
-    match draw(st.sampled_from(["truncate", "text", "bytes", "nesting"])):
-        case "truncate":
-            return _RAW[: draw(st.integers(0, len(_RAW)))]
-        case "text":
-            start, end = draw(st.sampled_from(_TEXTS))
-            garbage = draw(st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
-            return _RAW[:start] + escape(garbage).encode() + _RAW[end:]
-        case "bytes":
-            at = draw(st.integers(0, len(_RAW)))
-            return _RAW[:at] + draw(st.sampled_from(_INVALID_UTF8)) + _RAW[at:]
-        case _:
-            at, depth = draw(st.sampled_from(_TAG_ENDS)), draw(st.integers(1, 5000))
-            return _RAW[:at] + b"<n>" * depth + b"</n>" * depth + _RAW[at:]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=damaged())
+@given(raw=damaged_xml(_RAW, nest_at=_TAG_ENDS))
 def test_damaged_lists_translate_or_fail_with_a_place(adapter: UnScAdapter, raw: bytes) -> None:
-    try:
-        notices = list(adapter.translate(context(raw)))
-    except TranslationError as error:
-        assert error.where
-    else:
-        for notice in notices:
-            assert NoticeEnvelope.model_validate(notice.model_dump()) == notice
+    notices_or_placed_error(adapter, context(raw))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lxml import etree
 from pydantic import ValidationError
 
 from adapters.base import Adapter, TranslationContext
@@ -57,7 +56,8 @@ def translate(
 def _notice(
     record: XmlRecord, ctx: TranslationContext, adapter: Adapter, mapping: CapMapping
 ) -> NoticeEnvelope | None:
-    namespace = etree.QName(record.element).namespace
+    tag = record.element.tag
+    namespace = tag[1:].split("}", 1)[0] if tag.startswith("{") else None
     if namespace not in mapping.namespaces:
         raise record.error(f"not a CAP alert: namespace {namespace!r} is not CAP's")
     msg_type = _msg_type(record, ctx, mapping)

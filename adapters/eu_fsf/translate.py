@@ -14,7 +14,6 @@ and designationDetails, a name's function and title, an address's contact detail
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -25,10 +24,9 @@ from adapters.eu_fsf.acts import Act, Effect
 from adapters.eu_fsf.entry import EntryReader
 from adapters.sanctions_common import (
     DocumentKind,
+    SnapshotEntries,
     calendar_date,
-    freeze_notice,
     generated_at,
-    issued_at,
     lookup,
     report_unknown,
     stream_entries,
@@ -78,25 +76,12 @@ def translate(
     ctx: TranslationContext, adapter: Adapter, mapping: EuFsfMapping
 ) -> Iterator[NoticeEnvelope]:
     """Every entry of the file, streamed: memory follows one entry, not the file."""
-    generated = generated_at(ctx, ROOT, "generationDate")
-    entries = _Entries(ctx, adapter, mapping, generated)
+    entries = _Entries(ctx, adapter, mapping, generated_at(ctx, ROOT, "generationDate"))
     yield from stream_entries(ctx, root=ROOT, entries=ENTRIES, build=entries.notice)
 
 
-class _Entries:
-    """Builds the notice of each entry; holds what all entries of one payload share."""
-
-    def __init__(
-        self,
-        ctx: TranslationContext,
-        adapter: Adapter,
-        mapping: EuFsfMapping,
-        generated: dt.datetime | None,
-    ) -> None:
-        self.ctx = ctx
-        self.adapter = adapter
-        self.mapping = mapping
-        self.generated = generated
+class _Entries(SnapshotEntries[EuFsfMapping]):
+    notice_prefix = "eu-fsf"
 
     def notice(self, record: XmlRecord) -> NoticeEnvelope:
         logical_id = record.attr("logicalId")
@@ -126,15 +111,8 @@ class _Entries:
             listed_on=listed_on,
             amended_on=max(reader.acts.dates("amendment"), default=None),
         )
-        return freeze_notice(
-            self.ctx,
-            self.adapter,
-            record,
-            notice_id=f"eu-fsf-{logical_id.lower()}",
-            original_id=logical_id,
-            issued=issued_at(listed_on, self.generated, self.ctx.received_at),
-            classification=self.mapping.classification,
-            body=body,
+        return self.freeze_notice(
+            record, key=logical_id, original_id=logical_id, listed_on=listed_on, body=body
         )
 
     def kind(self, record: XmlRecord) -> SubjectKind:

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from adapters.base import TranslationContext
 from adapters.countries import country_code
 from adapters.markings import fold
 from adapters.ofac.mapping import DIRECTIVES_BY, Attribute, Tables
 from adapters.partial_dates import parse_date_span, parse_partial_date
+from adapters.sanctions_common import FoldedLookups
 from adapters.xml_reader import XmlRecord
 from broker.models import Address, DateSpan, IdentityDocument, LegalAct, PartialDate, Sex
 
@@ -24,22 +24,10 @@ V = TypeVar("V")
 _DIRECTIVE = re.compile(r"Subject to Directive (\w+)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Lookups:
-    """The adapter's tables plus the payload's context, which counts what the tables lack."""
-
-    ctx: TranslationContext
-    tables: Tables
-
+class Lookups(FoldedLookups[Tables]):
     def code(self, record: XmlRecord, name: str, table: Mapping[str, V]) -> V | None:
         """The table's value for the child ``name``; a value the table lacks is counted."""
-        value = record.text(name)
-        if value is None:
-            return None
-        found = table.get(fold(value))
-        if found is None:
-            self.unknown(record, name, value)
-        return found
+        return self.code_of(record, name, record.text(name), table)
 
     def country(self, record: XmlRecord, name: str) -> str | None:
         text = record.text(name)
@@ -49,9 +37,6 @@ class Lookups:
         if code is None:
             self.unknown(record, name, text)
         return code
-
-    def unknown(self, record: XmlRecord, name: str, value: str) -> None:
-        self.ctx.report_unmapped(record.path_pattern, {f"{name}={value}"})
 
 
 @dataclass

@@ -15,7 +15,8 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adapters.markings import fold
-from broker.models import AliasQuality, Level, Measure, Sex, SubjectKind, Tlp
+from adapters.published_lists import ListRules
+from broker.models import AliasQuality, Measure, Sex, SubjectKind
 
 DocumentKind = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 V = TypeVar("V")
@@ -37,12 +38,11 @@ class Attribute(StrEnum):
     FOUNDED = "founded"
 
 
-class ListRules(_Table):
-    notice_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+class SdnListRules(ListRules):
+    """The SDN list blocks property; the Consolidated list's non-SDN lists only restrict
+    dealings: one schema, measures that differ by list."""
+
     measures: list[Measure] = Field(min_length=1)
-    level: Level
-    tlp: Tlp
-    national_marking: str
 
 
 class ProgrammeAct(_Table):
@@ -59,7 +59,7 @@ class IdTypeTables(_Table):
 
 
 class OfacMapping(_Table):
-    lists: dict[str, ListRules]
+    lists: dict[str, SdnListRules]
     subject_kinds: dict[str, SubjectKind]
     alias_types: dict[str, Literal["alias", "name"]]
     alias_quality: dict[str, AliasQuality]

@@ -17,7 +17,6 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from lxml import etree
 from pydantic import ValidationError
 
 from adapters.base import Adapter, TranslationContext
@@ -31,22 +30,25 @@ from adapters.ofac.fields import (
     places_of_birth,
     vessel,
 )
-from adapters.ofac.mapping import ORDERS_BY, ListRules, Tables
-from adapters.sanctions_common import clean_name, script_of, unique
+from adapters.ofac.mapping import ORDERS_BY, SdnListRules, Tables
+from adapters.published_lists import list_rules
+from adapters.sanctions_common import (
+    clean_name,
+    entry_digest,
+    script_of,
+    unique,
+    validation_summary,
+)
 from adapters.xml_reader import XmlRecord, iter_records, local_name
 from broker.errors import TranslationError
 from broker.models import (
     Alias,
     AliasQuality,
-    Classification,
     FreezeOrder,
     LegalAct,
     ListedSubject,
-    MsgType,
     Name,
     NoticeEnvelope,
-    NoticeType,
-    Source,
     SubjectKind,
 )
 
@@ -60,12 +62,8 @@ def translate(
     ctx: TranslationContext, adapter: Adapter, tables: Tables
 ) -> Iterator[NoticeEnvelope]:
     """Each sdnEntry's notice in document order; faults raise at the entry they are in."""
-    rules = tables.mapping.lists.get(ctx.format)
-    if rules is None:
-        known = ", ".join(tables.mapping.lists)
-        raise TranslationError(
-            format=ctx.format, where="header 'format'", reason=f"not an OFAC list ({known})"
-        )
+    lists = tables.mapping.lists
+    rules = list_rules(ctx, lists, reason=f"not an OFAC list ({', '.join(lists)})")
     look = Lookups(ctx, tables)
     issued_at = ctx.received_at
     entries = 0
@@ -104,7 +102,7 @@ def _publish_date(header: XmlRecord) -> dt.datetime | None:
 
 
 def _envelope(
-    entry: XmlRecord, look: Lookups, adapter: Adapter, rules: ListRules, issued_at: dt.datetime
+    entry: XmlRecord, look: Lookups, adapter: Adapter, rules: SdnListRules, issued_at: dt.datetime
 ) -> NoticeEnvelope:
     uid = entry.text("uid")
     if uid is None or not _UID.fullmatch(uid):
@@ -135,38 +133,13 @@ def _envelope(
             subject=subject,
             measures=rules.measures,
         )
-        notice = NoticeEnvelope(
-            notice_id=f"{rules.notice_prefix}-{uid}",
-            version=1,
-            msg_type=MsgType.ALERT,
-            notice_type=NoticeType.FREEZE_ORDER,
-            originator=look.ctx.originator,
-            issued_at=issued_at,
-            classification=Classification(
-                level=rules.level, tlp=rules.tlp, national_marking=rules.national_marking
-            ),
-            source=Source(
-                format=look.ctx.format,
-                original_id=uid,
-                adapter=adapter.name,
-                adapter_version=adapter.version,
-                received_at=look.ctx.received_at,
-                sha256=_digest(entry),
-            ),
-            body=body,
+        notice = rules.freeze_notice(
+            look.ctx, adapter, key=uid, issued=issued_at, body=body, sha256=entry_digest(entry)
         )
     except ValidationError as err:
-        raise entry.error(f"does not make a valid freeze order: {_summary(err)}") from err
+        raise entry.error(f"does not make a valid freeze order: {validation_summary(err)}") from err
     entry.audit()
     return notice
-
-
-def _digest(entry: XmlRecord) -> str:
-    """The entry's own digest; lxml refuses to canonicalise a few malformed namespaces."""
-    try:
-        return entry.sha256()
-    except etree.LxmlError as err:
-        raise entry.error(f"cannot be canonicalised for its digest: {err}") from err
 
 
 def _names(entry: XmlRecord, look: Lookups, kind: SubjectKind) -> tuple[list[Name], list[Alias]]:
@@ -227,9 +200,3 @@ def _programme_acts(entry: XmlRecord, look: Lookups, programmes: list[str]) -> l
         else:
             look.unknown(entry, "programList/program", programme)
     return acts
-
-
-def _summary(err: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in err.errors()
-    )

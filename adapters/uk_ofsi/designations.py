@@ -19,25 +19,28 @@ from pydantic import ValidationError
 
 from adapters.base import Adapter, TranslationContext
 from adapters.markings import fold
-from adapters.sanctions_common import clean_name, unique
+from adapters.published_lists import ListRules, list_rules
+from adapters.sanctions_common import (
+    clean_name,
+    entry_digest,
+    issued_at,
+    unique,
+    validation_summary,
+)
 from adapters.uk_ofsi.designation_details import addresses, contacts, details, items, references
-from adapters.uk_ofsi.mapping import ListRules, Tables
-from adapters.uk_ofsi.values import Lookups, day, digest, split
+from adapters.uk_ofsi.mapping import Tables
+from adapters.uk_ofsi.values import Lookups, day, split
 from adapters.xml_reader import XmlRecord, iter_records, local_name
 from broker.errors import TranslationError
 from broker.models import (
     Alias,
     AliasQuality,
-    Classification,
     FreezeOrder,
     LegalAct,
     ListedSubject,
     Measure,
-    MsgType,
     Name,
     NoticeEnvelope,
-    NoticeType,
-    Source,
     SubjectKind,
 )
 
@@ -49,11 +52,7 @@ def translate(
     ctx: TranslationContext, adapter: Adapter, tables: Tables
 ) -> Iterator[NoticeEnvelope]:
     """Each Designation's notice in document order; faults raise at the designation."""
-    rules = tables.mapping.lists.get(ctx.format)
-    if rules is None:
-        raise TranslationError(
-            format=ctx.format, where="header 'format'", reason="not a UK sanctions list format"
-        )
+    rules = list_rules(ctx, tables.mapping.lists, reason="not a UK sanctions list format")
     look = Lookups(ctx, tables)
     generated: dt.date | None = None
     designations = 0
@@ -118,30 +117,14 @@ def _envelope(
             listed_on=_day(record, "DateDesignated"),
             amended_on=updated,
         )
-        issued = updated or generated
-        notice = NoticeEnvelope(
-            notice_id=f"{rules.notice_prefix}-{unique_id}",
-            version=1,
-            msg_type=MsgType.ALERT,
-            notice_type=NoticeType.FREEZE_ORDER,
-            originator=look.ctx.originator,
-            issued_at=_midnight(issued) if issued else look.ctx.received_at,
-            classification=Classification(
-                level=rules.level, tlp=rules.tlp, national_marking=rules.national_marking
-            ),
-            source=Source(
-                format=look.ctx.format,
-                original_id=unique_id,
-                adapter=adapter.name,
-                adapter_version=adapter.version,
-                received_at=look.ctx.received_at,
-                sha256=digest(record),
-            ),
-            body=body,
+        issued = issued_at(updated or generated, look.ctx.received_at)
+        notice = rules.freeze_notice(
+            look.ctx, adapter, key=unique_id, issued=issued, body=body, sha256=entry_digest(record)
         )
     except ValidationError as err:
-        reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise record.error(f"does not make a valid freeze order: {reason}") from err
+        raise record.error(
+            f"does not make a valid freeze order: {validation_summary(err)}"
+        ) from err
     record.audit()
     return notice
 
@@ -198,7 +181,3 @@ def _day(record: XmlRecord, name: str | None) -> dt.date | None:
         return day(value)
     except ValueError as err:
         raise record.error(f"{value!r} is not a date: {err}", at=name) from err
-
-
-def _midnight(date: dt.date) -> dt.datetime:
-    return dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC)

@@ -12,7 +12,8 @@ import pycountry
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.markings import fold
-from broker.models import AliasQuality, Level, Measure, Sex, SubjectKind, Tlp
+from adapters.published_lists import ListRules
+from broker.models import AliasQuality, Measure, Sex, SubjectKind
 
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 V = TypeVar("V")
@@ -20,13 +21,6 @@ V = TypeVar("V")
 
 class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ListRules(_Table):
-    notice_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
-    level: Level
-    tlp: Tlp
-    national_marking: str
 
 
 class OfsiMapping(_Table):

@@ -12,7 +12,6 @@ GroupID missing from a later snapshot, which the snapshot-diffing stage turns in
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections import Counter
@@ -21,23 +20,20 @@ from collections.abc import Iterator
 from pydantic import ValidationError
 
 from adapters.base import Adapter, TranslationContext
-from adapters.sanctions_common import unique
-from adapters.uk_ofsi.mapping import ListRules, Tables
+from adapters.published_lists import ListRules, list_rules
+from adapters.sanctions_common import entry_digest, issued_at, unique, validation_summary
+from adapters.uk_ofsi.mapping import Tables
 from adapters.uk_ofsi.rows import GROUP_ID, Row, read_row
-from adapters.uk_ofsi.values import Lookups, digest
+from adapters.uk_ofsi.values import Lookups
 from adapters.xml_reader import XmlRecord, iter_records
 from broker.errors import TranslationError
 from broker.models import (
     Alias,
-    Classification,
     FreezeOrder,
     ListedSubject,
     Measure,
-    MsgType,
     NoticeEnvelope,
-    NoticeType,
     Sex,
-    Source,
     SubjectKind,
 )
 
@@ -49,18 +45,14 @@ def translate(
     ctx: TranslationContext, adapter: Adapter, tables: Tables
 ) -> Iterator[NoticeEnvelope]:
     """Each target's notice, in the order its last row appears."""
-    rules = tables.mapping.lists.get(ctx.format)
-    if rules is None:
-        raise TranslationError(
-            format=ctx.format, where="header 'format'", reason="not a UK sanctions list format"
-        )
+    rules = list_rules(ctx, tables.mapping.lists, reason="not a UK sanctions list format")
     expected = _rows_per_group(ctx)
     look = Lookups(ctx, tables)
     open_groups: dict[str, list[Row]] = {}
     for record in iter_records(ctx, (_ROW,)):
         group_id = _group_id(record)
         rows = open_groups.setdefault(group_id, [])
-        rows.append(read_row(record, group_id, digest(record), look))
+        rows.append(read_row(record, group_id, entry_digest(record), look))
         if len(rows) > expected.get(group_id, 0):
             raise record.error("the payload changed between its two readings")
         if len(rows) == expected[group_id]:
@@ -110,32 +102,20 @@ def _envelope(
             listed_on=min((row.listed_on for row in rows if row.listed_on), default=None),
             amended_on=updated,
         )
-        notice = NoticeEnvelope(
-            notice_id=f"{rules.notice_prefix}-{group_id}",
-            version=1,
-            msg_type=MsgType.ALERT,
-            notice_type=NoticeType.FREEZE_ORDER,
-            originator=ctx.originator,
-            issued_at=_midnight(updated) if updated else ctx.received_at,
-            classification=Classification(
-                level=rules.level, tlp=rules.tlp, national_marking=rules.national_marking
-            ),
-            source=Source(
-                format=ctx.format,
-                original_id=group_id,
-                adapter=adapter.name,
-                adapter_version=adapter.version,
-                received_at=ctx.received_at,
-                sha256=hashlib.sha256("".join(row.digest for row in rows).encode()).hexdigest(),
-            ),
+        notice = rules.freeze_notice(
+            ctx,
+            adapter,
+            key=group_id,
+            issued=issued_at(updated, ctx.received_at),
             body=body,
+            sha256=hashlib.sha256("".join(row.digest for row in rows).encode()).hexdigest(),
         )
     except ValidationError as err:
-        reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        summary = validation_summary(err)
         raise TranslationError(
             format=ctx.format,
             where=rows[0].where,
-            reason=f"group {group_id} does not make a valid freeze order: {reason}",
+            reason=f"group {group_id} does not make a valid freeze order: {summary}",
         ) from err
     return notice
 
@@ -176,7 +156,3 @@ def _measures(rows: list[Row], tables: Tables) -> list[Measure]:
     stated = {measure for row in rows for measure in row.measures or ()}
     found = stated or set(tables.mapping.default_measures)
     return [measure for measure in Measure if measure in found]
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)

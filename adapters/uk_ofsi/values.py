@@ -16,16 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TypeVar
 
-from lxml import etree
-
-from adapters.base import TranslationContext
 from adapters.countries import country_code
-from adapters.markings import fold
 from adapters.partial_dates import parse_date_span
-from adapters.sanctions_common import clean_name, script_of
+from adapters.sanctions_common import FoldedLookups, clean_name, script_of
 from adapters.uk_ofsi.mapping import Tables
 from adapters.xml_reader import XmlRecord
 from broker.models import DateSpan, Name, PartialDate, SubjectKind
@@ -40,27 +35,10 @@ _BRACKETED_END = re.compile(r"\s*\([^)]*\)$")
 _UNKNOWN_PART = re.compile(r"\b(?:dd|mm)(?=/)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Lookups:
-    """The adapter's tables plus the payload's context, which counts what the tables lack."""
-
-    ctx: TranslationContext
-    tables: Tables
-
+class Lookups(FoldedLookups[Tables]):
     def code(self, record: XmlRecord, names: tuple[str, ...], table: Mapping[str, V]) -> V | None:
         """The table's value for the first of the record's fields ``names`` that has one."""
         return self.code_of(record, names[0], text(record, *names), table)
-
-    def code_of(
-        self, record: XmlRecord, name: str, value: str | None, table: Mapping[str, V]
-    ) -> V | None:
-        """The table's value for ``value`` (read from ``name``); a value it lacks is counted."""
-        if value is None:
-            return None
-        found = table.get(fold(value))
-        if found is None:
-            self.unknown(record, name, value)
-        return found
 
     def countries(self, record: XmlRecord, *names: str) -> list[str]:
         return self.countries_of(record, names[0], text(record, *names))
@@ -118,17 +96,6 @@ class Lookups:
         if language and lang is None:
             self.unknown(record, "NonLatinScriptLanguage", language)
         return Name(full_name=original, script=script_of(original), lang=lang)
-
-    def unknown(self, record: XmlRecord, name: str, value: str) -> None:
-        self.ctx.report_unmapped(record.path_pattern, {f"{name}={value}"})
-
-
-def digest(record: XmlRecord) -> str:
-    """The record's own digest; lxml refuses to canonicalise a few malformed namespaces."""
-    try:
-        return record.sha256()
-    except etree.LxmlError as err:
-        raise record.error(f"cannot be canonicalised for its digest: {err}") from err
 
 
 def text(record: XmlRecord, *names: str) -> str | None:

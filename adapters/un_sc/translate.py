@@ -16,16 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.base import Adapter, TranslationContext
 from adapters.sanctions_common import (
     DocumentKind,
+    SnapshotEntries,
     calendar_date,
-    freeze_notice,
     generated_at,
-    issued_at,
     report_unknown,
     stream_entries,
 )
@@ -89,26 +89,16 @@ def translate(
     ctx: TranslationContext, adapter: Adapter, mapping: UnScMapping
 ) -> Iterator[NoticeEnvelope]:
     """Every listing of the snapshot, streamed: memory follows one entry, not the list."""
-    generated = generated_at(ctx, ROOT, "dateGenerated")
-    entries = _Entries(ctx, adapter, mapping, generated)
+    entries = _Entries(ctx, adapter, mapping, generated_at(ctx, ROOT, "dateGenerated"))
     yield from stream_entries(ctx, root=ROOT, entries=ENTRIES, build=entries.notice)
 
 
-class _Entries:
-    """Builds the notice of each entry; holds what all entries of one payload share."""
+class _Entries(SnapshotEntries[UnScMapping]):
+    notice_prefix = "un-sc"
 
-    def __init__(
-        self,
-        ctx: TranslationContext,
-        adapter: Adapter,
-        mapping: UnScMapping,
-        generated: dt.datetime | None,
-    ) -> None:
-        self.ctx = ctx
-        self.adapter = adapter
-        self.mapping = mapping
-        self.generated = generated
-        self.fields = SubjectReader(ctx, mapping)
+    @cached_property
+    def fields(self) -> SubjectReader:
+        return SubjectReader(self.ctx, self.mapping)
 
     def notice(self, record: XmlRecord) -> NoticeEnvelope | None:
         """The entry's freeze order; None for an entry marked delisted, which is no listing."""
@@ -147,15 +137,8 @@ class _Entries:
         original_id = text(record, "DATAID") or reference
         record.ignore(*_UNREAD)
         record.audit()
-        return freeze_notice(
-            self.ctx,
-            self.adapter,
-            record,
-            notice_id=f"un-sc-{reference.lower()}",
-            original_id=original_id,
-            issued=issued_at(listed_on, self.generated, self.ctx.received_at),
-            classification=self.mapping.classification,
-            body=body,
+        return self.freeze_notice(
+            record, key=reference, original_id=original_id, listed_on=listed_on, body=body
         )
 
     def regime(self, record: XmlRecord, programme: str | None) -> Regime | None:
