@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from adapters.registry import default_registry
-from broker import cli_adapters, cli_hub, cli_status
+from broker import cli_adapters, cli_bench, cli_hub, cli_status
 from broker.access import agency_acls, agency_group
 from broker.cli_registry import registry_app, schemas_app
 from broker.cli_support import (
@@ -62,6 +62,7 @@ app.command()(cli_hub.explain)
 app.command()(cli_adapters.translate)
 app.command()(cli_adapters.formats)
 app.command()(cli_status.status)
+app.command()(cli_bench.bench)
 DataDirOption = Annotated[
     Path | None,
     typer.Option(help="Broker data folder [default: <cache>/run/kafka]."),
