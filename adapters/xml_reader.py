@@ -13,6 +13,7 @@ child and attribute as it is mapped, and what nobody read is counted as unmapped
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -30,9 +31,15 @@ def local_name(element: etree._Element) -> str:
     return _local(tag) if isinstance(tag, str) else ""
 
 
+@functools.lru_cache(maxsize=4096)
 def _local(name: str) -> str:
     """``{uri}local`` or a broken ``prefix:local`` (an undeclared prefix, which lxml reports
-    only at the end of the document) both read as ``local``."""
+    only at the end of the document) both read as ``local``.
+
+    Memoised (performance, issue #7): a list repeats a few dozen tag names millions of times,
+    and splitting each one again was a tenth of a UN list's translation time. Bounded, so a
+    hostile document of endless distinct tags cannot grow it.
+    """
     return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
@@ -44,6 +51,8 @@ class XmlRecord:
         self.path = path
         self._ctx = ctx
         self._read: set[str] = set()
+        self._by_name: dict[str, list[etree._Element]] | None = None
+        """The element's children by local name, built on first use (see ``_children``)."""
 
     @property
     def where(self) -> str:
@@ -86,7 +95,7 @@ class XmlRecord:
 
     def audit(self) -> None:
         """Count the children and attributes of this element that no mapping read."""
-        present = {local_name(child) for child in self.element if local_name(child)}
+        present = set(self._index())
         present |= {f"@{_local(name)}" for name in self.element.attrib}
         self._ctx.report_unmapped(self.path_pattern, present - self._read)
 
@@ -105,7 +114,24 @@ class XmlRecord:
 
     def _children(self, name: str) -> list[etree._Element]:
         self._read.add(name)
-        return [child for child in self.element if local_name(child) == name]
+        return self._index().get(name, [])
+
+    def _index(self) -> dict[str, list[etree._Element]]:
+        """Children grouped by local name, in document order, made in one pass.
+
+        Performance (issue #7): a mapping looks up some twenty names per record, and scanning
+        every child for each lookup made reading a UN list quadratic in a record's width; it
+        was the largest cost of streaming one. A record's element is complete when it is
+        handed out and nothing changes it while it is read, so the index stays true.
+        Comments and processing instructions (no local name) are left out, as before.
+        """
+        if self._by_name is None:
+            by_name: dict[str, list[etree._Element]] = {}
+            for child in self.element:
+                if name := local_name(child):
+                    by_name.setdefault(name, []).append(child)
+            self._by_name = by_name
+        return self._by_name
 
 
 def iter_records(ctx: TranslationContext, names: Iterable[str]) -> Iterator[XmlRecord]:
