@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from broker.bench.payloads import EncodedNotice
@@ -154,23 +154,25 @@ class PassThrough:
                     timeout_ms=500, max_records=self.settings.batch_max_records
                 )
                 async with self.lock:
-                    for tp, records in batch.items():
-                        producer = self._producers.get(tp) or await self._start_producer(tp)
-                        await producer.begin_transaction()
-                        await send_outputs(
-                            producer,
-                            [Outgoing(self.target, r.value, r.key, r.headers) for r in records],
-                        )
-                        await producer.send_offsets_to_transaction(
-                            {tp: records[-1].offset + 1}, self.group_id
-                        )
-                        await producer.commit_transaction()
-                        self.counter.add(len(records), len(records))
+                    for tp, records in batch.items():  # one after the other, as the hub does
+                        if tp not in self._producers:
+                            await self._start_producer(tp)
+                        await self._pass(tp, records)
         finally:
             for producer in self._producers.values():
                 with contextlib.suppress(KafkaError, TimeoutError):
                     await asyncio.wait_for(producer.stop(), 10.0)
             await consumer.stop()
+
+    async def _pass(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        producer = self._producers[tp]
+        await producer.begin_transaction()
+        await send_outputs(
+            producer, [Outgoing(self.target, r.value, r.key, r.headers) for r in records]
+        )
+        await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, self.group_id)
+        await producer.commit_transaction()
+        self.counter.add(len(records), len(records))
 
     async def _start_producer(self, tp: TopicPartition) -> AIOKafkaProducer:
         producer = new_producer(
