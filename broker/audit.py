@@ -75,11 +75,10 @@ class ChainHead:
 def append(head: ChainHead, chain: str, **decision: Any) -> tuple[AuditRecord, ChainHead]:
     """The next record of ``chain`` for ``decision``, and the head after it."""
     fields = {"chain": chain, "seq": head.seq, "prev": head.hash, **decision}
-    fields = AuditRecord.model_validate({**fields, "hash": GENESIS}).model_dump(
-        mode="json", exclude={"hash"}
-    )
-    digest = record_hash(fields)
-    return AuditRecord.model_validate({**fields, "hash": digest}), ChainHead(head.seq + 1, digest)
+    unsealed = AuditRecord.model_validate({**fields, "hash": GENESIS})
+    digest = unsealed.expected_hash()
+    # Validated once: the digest is the only field added, and it is a hex string by making.
+    return unsealed.model_copy(update={"hash": digest}), ChainHead(head.seq + 1, digest)
 
 
 def encode(record: AuditRecord) -> bytes:
