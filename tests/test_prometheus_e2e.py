@@ -64,7 +64,8 @@ MOVING = (
     "notices_ingest_to_delivery_seconds_bucket",
 )
 """Metrics whose dashboard rate must show the test's second round of traffic."""
-DASHBOARD_VARIABLES = {"$__rate_interval": "1m", "$agency": ".*", "$notice_type": ".*"}
+DASHBOARD_VARIABLES = {"$agency": ".*", "$notice_type": ".*"}
+"""What Grafana sends for 'All'; $__rate_interval is set per run (see dashboard_queries)."""
 # agency-a's own copy of its profile holds a lower clearance than the hub's policy gives it,
 # so a SECRET notice the hub sends it is refused on arrival: a policy violation to count.
 AGENCY_A_COPY = Policy(
@@ -179,14 +180,19 @@ async def ready(port: int) -> bool:
     return await asyncio.to_thread(get)
 
 
-def dashboard_queries() -> list[str]:
-    """Every PromQL expression of the dashboard, its variables set to what 'All' sends."""
+def dashboard_queries(rate_interval: str) -> list[str]:
+    """Every PromQL expression of the dashboard, its variables set to what 'All' sends.
+
+    The rate window is given by the caller so that it spans the whole run: a fixed window
+    such as 1m lets the traffic slide out of it on a slow machine before the queries run.
+    """
     dashboard = json.loads(DASHBOARD.read_text())
+    variables = {"$__rate_interval": rate_interval, **DASHBOARD_VARIABLES}
     exprs = []
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
             expr = target["expr"]
-            for variable, value in DASHBOARD_VARIABLES.items():
+            for variable, value in variables.items():
                 expr = expr.replace(variable, value)
             assert "$" not in expr, f"a dashboard variable the test does not know: {expr}"
             exprs.append(expr)
@@ -250,6 +256,7 @@ async def test_a_real_prometheus_scrapes_the_hub_and_every_dashboard_query_retur
 ) -> None:
     topics = TopicNames(settings.topic_prefix)
     await ensure_declared_topics(settings, AGENCIES)
+    started = time.monotonic()
     ports = dict(zip(JOBS, free_ports(len(JOBS)), strict=True))
 
     def own(job: str) -> Settings:
@@ -325,7 +332,8 @@ async def test_a_real_prometheus_scrapes_the_hub_and_every_dashboard_query_retur
                 lambda v: v >= 1,
                 "the refusal alert firing",
             )
-            results = {expr: await query(base, expr) for expr in dashboard_queries()}
+            window = f"{math.ceil(time.monotonic() - started) + 30}s"
+            results = {expr: await query(base, expr) for expr in dashboard_queries(window)}
             names = set(await api(base, "label/__name__/values"))
             agencies = set(await api(base, "label/agency/values"))
             notice_types = set(await api(base, "label/notice_type/values"))
