@@ -307,6 +307,15 @@ async def test_a_real_prometheus_scrapes_the_hub_and_every_dashboard_query_retur
             await until_prometheus(
                 base, "sum(notices_received_total)", lambda v: v == FIRST_ROUND, "the first round"
             )
+            # Each job is scraped on its own clock: the distributor's counters must be seen
+            # with the first round in them too, or its second round could land in the same
+            # scrape, and a series' first sample is where it starts, not an increase.
+            await until_prometheus(
+                base,
+                "sum(notices_delivered_total)",
+                lambda v: v > 0 and v == sum(distributor.stats.deliveries.values()),
+                "the first round's deliveries",
+            )
             await publish_raw_payloads(settings, second)
             notices, reaching_a = canonical_notices(dt.datetime.now(dt.UTC))
             await publish(settings, *notices)
