@@ -2,8 +2,9 @@
 
 For each notice it plans the deliveries (``broker.distribution``, pure) and produces, in the
 input batch's own Kafka transaction (``broker.transactional``): the notices to each
-deliver.<agency>, one audit record per recipient to notices.audit, the ledger entry and the
-audit chain head to the compacted notices.ledger, and embargoed notices to notices.deferred.
+deliver.<agency>, one audit record per recipient to notices.audit, the ledger entry (and, once
+per batch, the audit chain head) to the compacted notices.ledger, and embargoed notices to
+notices.deferred.
 A crash anywhere rolls all of it back together with the input offsets, so a delivery is
 neither lost nor made twice, and the audit trail matches the deliveries exactly.
 
@@ -125,6 +126,16 @@ class DistributorService:
         for record in await self._state.catch_up():
             self._apply_state((record.key or b"").decode(), record.value)
 
+    def batch_closing(self, tp: TopicPartition) -> list[Outgoing]:
+        """The partition's audit chain head once per batch: written per notice it was a
+        quarter of the distributor's records (performance, issue #7), and the transaction
+        makes the head and the audit records it covers visible together either way."""
+        staged = self._staged.get(tp)
+        if staged is None or staged.chain is None:
+            return []
+        key = f"{CHAIN_KEY}{_chain_id(tp)}".encode()
+        return [Outgoing(topic=self.topics.ledger, key=key, value=staged.chain.to_json())]
+
     def batch_committed(self, tp: TopicPartition) -> None:
         staged = self._staged.pop(tp, None)
         if staged is None:
@@ -233,15 +244,8 @@ class DistributorService:
                 delivered_sha256=None if value is None else hashlib.sha256(value).hexdigest(),
                 source=f"{record.topic}[{record.partition}]@{record.offset}",
             )
-            outputs.append(
-                Outgoing(topic=self.topics.audit, key=chain.encode(), value=audit.encode(entry))
-            )
+            outputs.append(Outgoing(topic=self.topics.audit, key=chain.encode(), value=entry))
         staged.chain = head
-        outputs.append(
-            Outgoing(
-                topic=self.topics.ledger, key=f"{CHAIN_KEY}{chain}".encode(), value=head.to_json()
-            )
-        )
         return outputs
 
     def _deferral(

@@ -104,6 +104,9 @@ class IngestService:
     async def partition_claimed(self, tp: TopicPartition) -> None:
         self._staged.pop(tp, None)
 
+    def batch_closing(self, tp: TopicPartition) -> list[Outgoing]:
+        return []
+
     def batch_committed(self, tp: TopicPartition) -> None:
         staged = self._staged.pop(tp, None)
         if staged is not None:

@@ -89,6 +89,11 @@ class BatchHooks(Protocol):
         """The partition's producer has fenced any previous owner: catch up with its state."""
         ...
 
+    def batch_closing(self, tp: TopicPartition) -> list[Outgoing]:
+        """Records the batch ends with, in its transaction: state written once per batch
+        rather than per record (the distributor's audit chain head)."""
+        ...
+
     def batch_committed(self, tp: TopicPartition) -> None: ...
 
     def batch_aborted(self, tp: TopicPartition) -> None: ...
@@ -167,6 +172,10 @@ class TransactionalProcessor:
                 batch = await consumer.getmany(
                     timeout_ms=500, max_records=self.settings.batch_max_records
                 )
+                # One partition's transaction after the other, never side by side: state
+                # such as the distributor's ledger spans input partitions (a notice's type
+                # topic and notices.released), and a batch must see what the one before it
+                # committed, or a recall could miss a recipient.
                 async with self.lock:
                     for tp, records in batch.items():
                         if tp in consumer.assignment():
@@ -194,6 +203,8 @@ class TransactionalProcessor:
             return
         produced = [(record, self.transform(record)) for record in records]
         outputs = [output for _, made in produced for output in made]
+        if self.hooks is not None:
+            outputs += self.hooks.batch_closing(tp)
         try:
             await self._commit_batch(producer, tp, outputs, records[-1].offset + 1)
         except ProducerFenced:

@@ -16,7 +16,7 @@ def chain(length: int, name: str = "notices.wanted-person/0") -> list[tuple[str,
     head = audit.ChainHead()
     records = []
     for seq in range(length):
-        record, head = audit.append(
+        value, head = audit.append(
             head,
             name,
             decided_at=DECIDED,
@@ -32,7 +32,7 @@ def chain(length: int, name: str = "notices.wanted-person/0") -> list[tuple[str,
             delivered_sha256=None,
             source=f"notices.wanted-person[0]@{seq}",
         )
-        records.append((f"audit[0]@{seq}", audit.encode(record)))
+        records.append((f"audit[0]@{seq}", value))
     return records
 
 
