@@ -17,6 +17,7 @@ translated: it would read downstream as every listing withdrawn.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
@@ -30,7 +31,7 @@ from pydantic import ValidationError
 from adapters.base import Adapter, TranslationContext
 from adapters.markings import fold
 from adapters.partial_dates import parse_partial_date
-from adapters.xml_reader import XmlRecord, iter_records, root_attributes
+from adapters.xml_reader import XmlRecord, iter_records
 from broker.errors import TranslationError
 from broker.models import (
     Classification,
@@ -117,7 +118,7 @@ def script_of(text: str) -> str | None:
     Japanese mixes kana and kanji, and Korean hangul and hanja, within one spelling: those
     mixtures are one writing system (Jpan, Kore).
     """
-    scripts = {_script(char) for char in text if char.isalpha()} - {None}
+    scripts = {_script(char) for char in set(text) if char.isalpha()} - {None}
     if len(scripts) == 1:
         return scripts.pop()
     if scripts <= _JAPANESE and scripts & {"Hira", "Kana"}:
@@ -127,7 +128,10 @@ def script_of(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _script(char: str) -> str | None:
+    """Memoised (performance, issue #7): looking each letter's Unicode name up again was a
+    tenth of reading a UN entry, and a list spells its names in a few hundred letters."""
     return _SCRIPTS.get(unicodedata.name(char, "").split(" ", 1)[0])
 
 
@@ -220,12 +224,15 @@ def calendar_date(record: XmlRecord, at: str, text: str) -> dt.date:
     return dt.date(found.year, found.month, found.day)
 
 
-def generated_at(ctx: TranslationContext, root: str, attribute: str) -> dt.datetime | None:
-    """When the list says it was generated (a root attribute), in UTC; None when it does not.
+def generated_at(
+    ctx: TranslationContext, record: XmlRecord, root: str, attribute: str
+) -> dt.datetime | None:
+    """When the list of ``record`` says it was generated (a root attribute), in UTC; None
+    when it does not.
 
     An unreadable value is counted, and the listings fall back on their receipt time.
     """
-    text = root_attributes(ctx).get(attribute)
+    text = record.root_attributes().get(attribute)
     if text is None:
         return None
     try:
@@ -306,14 +313,24 @@ class SnapshotEntries(Generic[M]):
     adapter, its tables, and when the list was generated, which dates undated listings."""
 
     notice_prefix: ClassVar[str]
+    root: ClassVar[str]
+    """The document element's local name."""
+    generated_attribute: ClassVar[str]
+    """The document element's attribute that says when the list was generated."""
 
-    def __init__(
-        self, ctx: TranslationContext, adapter: Adapter, mapping: M, generated: dt.datetime | None
-    ) -> None:
+    def __init__(self, ctx: TranslationContext, adapter: Adapter, mapping: M) -> None:
         self.ctx = ctx
         self.adapter = adapter
         self.mapping = mapping
-        self.generated = generated
+        self._generated: dt.datetime | None = None
+        self._generated_read = False
+
+    def generated(self, record: XmlRecord) -> dt.datetime | None:
+        """When the list was generated, read once, from the first entry's document."""
+        if not self._generated_read:
+            self._generated = generated_at(self.ctx, record, self.root, self.generated_attribute)
+            self._generated_read = True
+        return self._generated
 
     def freeze_notice(
         self,
@@ -331,7 +348,7 @@ class SnapshotEntries(Generic[M]):
             self.adapter,
             notice_id=f"{self.notice_prefix}-{key.lower()}",
             original_id=original_id,
-            issued=issued_at(listed_on, self.ctx.received_at, self.generated),
+            issued=issued_at(listed_on, self.ctx.received_at, self.generated(record)),
             classification=self.mapping.classification,
             body=body,
             sha256=record.sha256(),

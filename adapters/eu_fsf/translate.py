@@ -26,7 +26,6 @@ from adapters.sanctions_common import (
     DocumentKind,
     SnapshotEntries,
     calendar_date,
-    generated_at,
     lookup,
     report_unknown,
     stream_entries,
@@ -76,12 +75,14 @@ def translate(
     ctx: TranslationContext, adapter: Adapter, mapping: EuFsfMapping
 ) -> Iterator[NoticeEnvelope]:
     """Every entry of the file, streamed: memory follows one entry, not the file."""
-    entries = _Entries(ctx, adapter, mapping, generated_at(ctx, ROOT, "generationDate"))
+    entries = _Entries(ctx, adapter, mapping)
     yield from stream_entries(ctx, root=ROOT, entries=ENTRIES, build=entries.notice)
 
 
 class _Entries(SnapshotEntries[EuFsfMapping]):
     notice_prefix = "eu-fsf"
+    root = ROOT
+    generated_attribute = "generationDate"
 
     def notice(self, record: XmlRecord) -> NoticeEnvelope:
         logical_id = record.attr("logicalId")

@@ -25,7 +25,6 @@ from adapters.sanctions_common import (
     DocumentKind,
     SnapshotEntries,
     calendar_date,
-    generated_at,
     report_unknown,
     stream_entries,
 )
@@ -89,12 +88,14 @@ def translate(
     ctx: TranslationContext, adapter: Adapter, mapping: UnScMapping
 ) -> Iterator[NoticeEnvelope]:
     """Every listing of the snapshot, streamed: memory follows one entry, not the list."""
-    entries = _Entries(ctx, adapter, mapping, generated_at(ctx, ROOT, "dateGenerated"))
+    entries = _Entries(ctx, adapter, mapping)
     yield from stream_entries(ctx, root=ROOT, entries=ENTRIES, build=entries.notice)
 
 
 class _Entries(SnapshotEntries[UnScMapping]):
     notice_prefix = "un-sc"
+    root = ROOT
+    generated_attribute = "dateGenerated"
 
     @cached_property
     def fields(self) -> SubjectReader:
