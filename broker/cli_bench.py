@@ -74,7 +74,7 @@ def bench(
         Path | None,
         typer.Option(
             help="Profile an extra, unmeasured run of P1 and of each P2 with pyinstrument "
-            "(pip install 'pyinstrument>=5'); the profiles go to this folder."
+            "(pip install 'notice-broker[profile]'); the profiles go to this folder."
         ),
     ] = None,
 ) -> None:

@@ -1,5 +1,8 @@
 """`notices bench --quick` on the tests' broker: it runs every scenario and its figures are
-positive. Nothing here judges speed: the figures depend on the machine and its load."""
+positive. Nothing here judges speed: the figures depend on the machine and its load.
+
+The registry-framing row writes to SCHEMA_REGISTRY_URL when set, else to the Apicurio Registry
+the benchmark starts itself, as it does for anyone running it: that start is under test too."""
 
 from __future__ import annotations
 
@@ -22,9 +25,9 @@ from tests.samples import sample_notice
 from tests.test_serde import newer_schema_with_optional_field
 
 SCENARIOS = (
-    "r1", "r1.confluent", "p1", "r2", "p2.1", "p2.10", "p2.50", "p2.50.deliveries",
-    "latency.max", "latency.p50", "latency.p99", "latency.p99.9", "latency.raw.p99",
-    "memory.1000000", "memory.5000000", "metrics.share",
+    "r1", "r1.confluent", "p1", "r2", "p2.1", "p2.1.registry", "p2.10", "p2.50",
+    "p2.50.deliveries", "latency.max", "latency.p50", "latency.p99", "latency.p99.9",
+    "latency.raw.p99", "memory.1000000", "memory.5000000", "metrics.share",
 )  # fmt: skip
 
 
@@ -60,10 +63,14 @@ def test_the_quick_benchmark_runs_every_scenario_with_positive_figures(
             assert all(v > 0 for v in figure["values"]), (key, figure["values"])
             assert figure["min"] <= figure["median"] <= figure["max"], key
     assert len(figures["r1"]["values"]) == 3
+    registry = figures["p2.1.registry"]
+    assert registry["status"] == "ok", registry["note"]  # the registry started: measured
+    assert len(registry["values"]) == 3 and registry["min"] > 0
     machine = report["machine"]
     assert machine["cpu_count"] >= 1 and machine["python"] and machine["aiokafka"]
     assert {t["name"] for t in report["targets"]} >= {"ingest vs raw produce", "latency"}
     assert "| R1 raw produce (aiokafka) | notices/s |" in table.read_text()
+    assert "| P2 distribution, 1 recipient, registry framing | notices/s |" in table.read_text()
     assert "notices bench: median of 3 runs" in result.output
 
 

@@ -19,12 +19,13 @@ from typing import Any
 
 from broker.errors import NoticeBrokerError
 
-REQUIREMENT = "pyinstrument>=5"
-
 
 class ProfilerMissing(NoticeBrokerError):
     def __init__(self) -> None:
-        super().__init__(f"--profile needs pyinstrument: pip install '{REQUIREMENT}'")
+        super().__init__(
+            "--profile needs pyinstrument (the 'profile' extra): "
+            "pip install 'notice-broker[profile]'"
+        )
 
 
 class PyinstrumentProfiling:

@@ -22,8 +22,10 @@ def number(value: float) -> str:
 
 
 def _cells(figure: Figure) -> list[str]:
+    """A figure that was not measured says why in its row, not only in the JSON."""
     if not figure.measured:
-        return [figure.scenario, figure.label, figure.status, "", "", ""]
+        status = f"{figure.status}: {figure.note}" if figure.note else figure.status
+        return [figure.scenario, figure.label, status, "", "", ""]
     return [
         figure.scenario,
         figure.label,

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 NOT_BUILT = "not built"
+NOT_MEASURED = "not measured"
+"""A scenario whose prerequisite outside Kafka (the schema registry) was not there: the
+figure's ``note`` says why, and the rest of the run stands without it."""
 
 
 @dataclass

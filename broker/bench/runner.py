@@ -2,7 +2,9 @@
 
 The broker is the one the tests use: the cluster of ``KAFKA_BOOTSTRAP_SERVERS`` (with the
 ``NOTICES_*`` security settings) when set, else the local secured broker of
-``ops.local_kafka`` started in a temporary folder and stopped at the end.
+``ops.local_kafka`` started in a temporary folder and stopped at the end. So is the schema
+registry of the registry-framing row: ``SCHEMA_REGISTRY_URL`` when set, else the local
+Apicurio Registry of ``ops.registry``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from broker.errors import NoticeBrokerError
 from broker.kafka_clients import new_admin
 from broker.settings import Settings
 from ops import local_kafka
+from ops.registry import start_registry
 
 PROBE_TIMEOUT = 15.0
 FANOUT = (1, 10, 50)
@@ -52,6 +55,26 @@ def bench_broker(workdir: Path) -> Iterator[tuple[Settings, str]]:
         yield broker.client_settings(Settings()), broker.version
     finally:
         broker.stop()
+
+
+@contextlib.contextmanager
+def bench_registry(url: str | None, workdir: Path) -> Iterator[str]:
+    """The URL of the schema registry for the registry-framing row: ``url`` when set, else
+    a local Apicurio Registry started in ``workdir`` (LocalRegistryError if it does not
+    start) that runs for that row only, so that its JVM takes no CPU from the others.
+
+    Started and stopped in the caller's thread, though the caller is a coroutine: nothing
+    else runs between scenarios, and an interrupt then reaches ``start_registry``, which
+    stops a half-started registry, where a worker thread would leave it running.
+    """
+    if url is not None:
+        yield url
+        return
+    registry = start_registry(workdir / "registry")
+    try:
+        yield registry.url
+    finally:
+        registry.stop()
 
 
 async def probe(settings: Settings) -> None:
@@ -86,6 +109,8 @@ def expected_steps(config: BenchConfig, *, with_metrics: bool, profiling: bool) 
         + (runs if with_metrics else 0)  # P1, metrics off and on
         + throughput  # R2
         + len(FANOUT) * throughput  # P2
+        + 1
+        + throughput  # P2 in the registry framing: its registry, then its runs
         + 2
         + 2 * runs  # latency: warm-up, the hub's maximum, then hub and raw in turn
         + len(config.list_sizes) * (1 + config.list_runs)  # memory
@@ -102,7 +127,11 @@ async def run_bench(
     workdir: Path | None = None,
     profiling: Profiling | None = None,
 ) -> BenchReport:
-    """Every scenario, in one process tree on one broker; the figures and the targets."""
+    """Every scenario, in one process tree on one broker; the figures and the targets.
+
+    ``settings.schema_registry_url`` serves the registry-framing row only: every other
+    scenario writes the single-object encoding, which that row is set beside.
+    """
     await probe(settings)
     report = BenchReport(machine=machine_info(kafka_version), config=config.to_json())
     report.started_at = now_iso()
@@ -110,7 +139,7 @@ async def run_bench(
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         bench = Bench(
-            settings,
+            settings.model_copy(update={"schema_registry_url": None}),
             config,
             synth=Synthesizer(fixtures),
             workdir=workdir,
@@ -123,6 +152,10 @@ async def run_bench(
             await bench.pass_through()
             for recipients in FANOUT:
                 await bench.distribution(recipients)
+                if recipients == 1:  # back to back, for the two framings to meet the same load
+                    await bench.registry_framing(
+                        bench_registry(settings.schema_registry_url, workdir)
+                    )
             await bench.latency()
             await bench.memory()
         finally:
@@ -136,8 +169,8 @@ async def run_bench(
 
 
 _ORDER = (
-    "r1", "p1", "r2", "p2.1", "p2.1.deliveries", "p2.10", "p2.10.deliveries", "p2.50",
-    "p2.50.deliveries", "latency.max", "latency.rate", "latency.p50", "latency.p99",
+    "r1", "p1", "r2", "p2.1", "p2.1.deliveries", "p2.1.registry", "p2.10", "p2.10.deliveries",
+    "p2.50", "p2.50.deliveries", "latency.max", "latency.rate", "latency.p50", "latency.p99",
     "latency.p99.9", "latency.raw.p50", "latency.raw.p99", "latency.raw.p99.9",
 )  # fmt: skip
 _LATE = ("p1.metrics", "metrics.cost", "metrics.share", "r1.confluent")

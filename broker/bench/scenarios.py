@@ -50,12 +50,15 @@ from broker.bench.payloads import (
     RawPayload,
     Synthesizer,
 )
-from broker.bench.results import NOT_BUILT, Figure, percentile
+from broker.bench.results import NOT_BUILT, NOT_MEASURED, Figure, percentile
 from broker.distributor import DistributorService
+from broker.errors import IncompatibleSchema, LocalRegistryError, SchemaRegistryError
 from broker.ingest import IngestService
 from broker.kafka_clients import new_admin, new_consumer, new_producer
 from broker.models import NoticeEnvelope, NoticeType
 from broker.policy.profiles import GroupDefinition, Policy, RecipientProfile
+from broker.registry_client import SchemaRegistryClient
+from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
@@ -69,6 +72,8 @@ WARM_TIMEOUT = 120.0
 """Group join, one transactional producer per partition, a child process's imports."""
 RAW_PARTITIONS = 3
 NOTICE_PARTITIONS = 6
+_REGISTRY_VARIABLES = ("SCHEMA_REGISTRY_URL", "NOTICES_SCHEMA_REGISTRY_URL")
+"""Where ``Settings.schema_registry_url`` is read from."""
 _COUNTRIES = (
     *("DE", "FR", "IT", "ES", "NL", "BE", "AT", "PL", "SE", "DK", "FI", "IE", "PT", "GR"),
     *("CZ", "HU", "RO", "BG", "HR", "SI", "SK", "LT", "LV", "EE", "LU", "MT", "CY", "GB"),
@@ -530,47 +535,93 @@ class Bench:
         topics: TopicNames,
         counter: Counting,
         task: asyncio.Task[None],
+        serde: NoticeSerde | None = None,
     ) -> None:
+        """One notice of each type to every partition, framed as ``_notice_record`` frames."""
+        records = [_notice_record(topics, n, serde) for n in self._warm]
         warm = [
-            producer.send(
-                topics.notices(n.notice.notice_type),
-                n.value,
-                key=n.key,
-                partition=partition,
-                headers=n.headers,
-            )
+            producer.send(topic, value, key=key, partition=partition, headers=headers)
             for partition in range(NOTICE_PARTITIONS)
-            for n in self._warm  # one of each notice type
+            for topic, key, value, headers in records
         ]
         await asyncio.gather(*[await sent for sent in warm])
         await counter.reach(len(warm), within=WARM_TIMEOUT, task=task)
 
     async def distribution(self, recipients: int) -> None:
         """P2 at ``recipients`` profiles: notices/s and deliveries/s."""
-        settings = self.settings_for(f"p2-{recipients}")
-        policy = bench_policy(recipients)
+        scenario = f"P2 distribution, {recipients} recipient{'s' if recipients > 1 else ''}"
+        await self._distribute(
+            f"p2-{recipients}",
+            recipients,
+            self.figure(f"p2.{recipients}", scenario, "notices/s", "notices/s"),
+            self.figure(f"p2.{recipients}.deliveries", scenario, "deliveries/s", "deliveries/s"),
+        )
+
+    async def registry_framing(self, registry: contextlib.AbstractContextManager[str]) -> None:
+        """P2 at 1 recipient again in the registry's framing (issue #8): the Confluent wire
+        format (0x00, the 4-byte schema id, the datum), ids from the real registry whose URL
+        ``registry`` yields. The distributor writes its deliveries so, as a service given
+        SCHEMA_REGISTRY_URL does, and reads inputs written so ahead of the clock, as the
+        ingest service would write them. It runs right after P2 at 1 recipient, on the same
+        notices, so that the two framings meet the same broker and load.
+
+        A registry that does not start, or does not register the schema, makes the row "not
+        measured" with the reason, and the rest of the run stands.
+        """
+        figure = self.figure(
+            "p2.1.registry",
+            "P2 distribution, 1 recipient, registry framing",
+            "notices/s",
+            "notices/s",
+            note="inputs and deliveries in the Confluent wire format, ids from a real registry",
+        )
+        name = "p2-1-registry"
+        topics = TopicNames(self.settings_for(name).topic_prefix)
+        with contextlib.ExitStack() as stack:
+            self.steps.step("P2 registry framing: the schema registry")
+            try:
+                client = stack.enter_context(SchemaRegistryClient(stack.enter_context(registry)))
+                serde = NoticeSerde(SchemaCatalog.from_directory(), client)
+                await asyncio.to_thread(serde.register, topics.all_notices)
+            except (LocalRegistryError, SchemaRegistryError, IncompatibleSchema) as exc:
+                log.warning("P2 in the registry framing is not measured: %s", exc)
+                figure.status, figure.note = NOT_MEASURED, str(exc).splitlines()[0]
+                return
+            await self._distribute(name, 1, figure, serde=serde)
+
+    async def _distribute(
+        self,
+        name: str,
+        recipients: int,
+        notices_fig: Figure,
+        deliveries_fig: Figure | None = None,
+        serde: NoticeSerde | None = None,
+    ) -> None:
+        """Backlogs of the pool's notices through the real DistributorService at
+        ``recipients`` profiles, on topics of ``name``: notices/s, and deliveries/s if asked.
+
+        ``serde`` is the framing under test: the service runs with it and its inputs are
+        written as it writes them (``_notice_record``); by default the bench's serde and the
+        pool's single-object bytes.
+        """
+        settings = self.settings_for(name)
         service = DistributorService(
             settings,
-            policy=policy,
-            serde=self.serde,
+            policy=bench_policy(recipients),
+            serde=serde or self.serde,
             group_id=f"{settings.topic_prefix}distributor",
         )
         await declare_topics(settings, service.recipients)
         topics = TopicNames(settings.topic_prefix)
-        scenario = f"P2 distribution, {recipients} recipient{'s' if recipients > 1 else ''}"
-        notices_fig = self.figure(f"p2.{recipients}", scenario, "notices/s", "notices/s")
-        deliveries_fig = self.figure(
-            f"p2.{recipients}.deliveries", scenario, "deliveries/s", "deliveries/s"
-        )
         counter = Counting()
         service.processor.observers.append(counter)
         producer = new_producer(settings, role="bench-raw")
         count = self.config.p2_notices[recipients]
-        async with running(service.run(), f"distributor-{recipients}") as task, started(producer):
+        async with running(service.run(), f"distributor-{name}") as task, started(producer):
             # The warm-up notices are not new ids for this prefix's ledger: fresh per scenario.
-            await self._warm_distribution(producer, topics, counter, task)
+            await self._warm_distribution(producer, topics, counter, task, serde)
             for run in self.runs():
-                self.steps.step(f"P2 distribution to {recipients}, {self.label(run)}")
+                self.steps.step(f"{notices_fig.scenario}, {self.label(run)}")
                 notices = self.run_pool(run, count)
                 delivered = sum(service.stats.deliveries.values())
                 seconds = await self._paused_backlog(
@@ -578,14 +629,15 @@ class Bench:
                     counter,
                     task,
                     producer,
-                    [_notice_record(topics, n) for n in notices],
-                    self.profile_name(run, f"p2-{recipients}"),
+                    [_notice_record(topics, n, serde) for n in notices],
+                    self.profile_name(run, name),
                 )
                 if run >= 0:
                     notices_fig.values.append(len(notices) / seconds)
-                    deliveries_fig.values.append(
-                        (sum(service.stats.deliveries.values()) - delivered) / seconds
-                    )
+                    if deliveries_fig is not None:
+                        deliveries_fig.values.append(
+                            (sum(service.stats.deliveries.values()) - delivered) / seconds
+                        )
         await self.drop_topics(settings)
 
     # Latency
@@ -805,7 +857,7 @@ class Bench:
     ) -> AsyncIterator[asyncio.subprocess.Process]:
         """A participant in a process of its own (``broker.bench.child``), stopped by SIGTERM."""
         log_path = self.workdir / f"{name}.log"
-        env = {**os.environ, **settings.to_env()}
+        env = _child_env(settings)
         with log_path.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -881,7 +933,7 @@ class Bench:
         log_path = self.workdir / f"{name}.log"
         args = {"path": str(path), "agency": UN_AGENCY, "format": UN_FORMAT, "out": str(out)}
         argv = [sys.executable, "-m", "broker.bench.child", "load", json.dumps(args)]
-        env = {**os.environ, **settings.to_env()}
+        env = _child_env(settings)
         with log_path.open("wb") as log_file:
             process = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdout=log_file, stderr=subprocess.STDOUT
@@ -923,12 +975,27 @@ class _Pipeline:
             _add_percentiles(self.figures, sent, self.arrived)
 
 
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The environment a benchmark child rebuilds ``settings`` from. A schema registry named
+    in this process's environment is not passed on: ``to_env`` leaves an unset URL out, and
+    a child finding one would write the registry framing where the figures say single-object.
+    """
+    inherited = {k: v for k, v in os.environ.items() if k not in _REGISTRY_VARIABLES}
+    return {**inherited, **settings.to_env()}
+
+
 def _raw_record(topics: TopicNames, payload: RawPayload) -> Record:
     return (topics.raw(payload.agency), uuid.uuid4().bytes, payload.value, payload.headers)
 
 
-def _notice_record(topics: TopicNames, notice: EncodedNotice) -> Record:
-    return (topics.notices(notice.notice.notice_type), notice.key, notice.value, notice.headers)
+def _notice_record(
+    topics: TopicNames, notice: EncodedNotice, serde: NoticeSerde | None = None
+) -> Record:
+    """``notice`` on its notices topic: the pool's single-object bytes, or as ``serde`` writes
+    to that topic (``encode_for``: the Confluent wire format when it has a registry)."""
+    topic = topics.notices(notice.notice.notice_type)
+    value = notice.value if serde is None else serde.encode_for(topic, notice.notice)
+    return (topic, notice.key, value, notice.headers)
 
 
 def _alive(task: asyncio.Task[None], *children: asyncio.subprocess.Process) -> Callable[[], None]:
