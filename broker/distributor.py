@@ -222,6 +222,9 @@ class DistributorService:
         notice: NoticeEnvelope,
         encoded: _Encoded,
     ) -> list[Outgoing]:
+        """One chained audit record per decision. Its headers repeat what the metrics count
+        (notice type, recipient, outcome, rules), so that counting a committed decision does
+        not parse its JSON: at 50 recipients that was a quarter of the distributor's time."""
         tp = TopicPartition(record.topic, record.partition)
         chain = _chain_id(tp)
         head = staged.chain or self._chains.get(chain, audit.ChainHead())
@@ -244,7 +247,19 @@ class DistributorService:
                 delivered_sha256=None if value is None else hashlib.sha256(value).hexdigest(),
                 source=f"{record.topic}[{record.partition}]@{record.offset}",
             )
-            outputs.append(Outgoing(topic=self.topics.audit, key=chain.encode(), value=entry))
+            outputs.append(
+                Outgoing(
+                    topic=self.topics.audit,
+                    key=chain.encode(),
+                    value=entry,
+                    headers=[
+                        ("notice-type", notice.notice_type.value.encode()),
+                        ("recipient", delivery.recipient.encode()),
+                        ("outcome", delivery.outcome.encode()),
+                        ("rules", ",".join(delivery.rules).encode()),
+                    ],
+                )
+            )
         staged.chain = head
         return outputs
 

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import orjson
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from broker.transactional import TransactionalProcessor
     from consumers.subscriber import Subscriber
 
+M = TypeVar("M", bound=MetricWrapperBase)
+
 DEFAULT_PREFIX = "notices"
 UNKNOWN = "unknown"
 """The label value for anything outside a label's known values (an unknown format header)."""
@@ -62,6 +65,7 @@ LATENCY_BUCKETS = (
 
 _NOTICE_TYPES = frozenset(t.value for t in NoticeType)
 _OUTCOMES = frozenset(o.value for o in Outcome)
+_RULES = frozenset(r.value for r in Rule)
 _REFUSAL_RULES = (*(r.value for r in Rule), "not-redacted", "none")
 """What a subscriber's re-check can refuse by (``consumers.guard``, ``consumers.subscriber``):
 each is exported from the start at 0, so the first refusal is an increase an alert sees."""
@@ -71,9 +75,33 @@ def _known(value: str, known: Iterable[str]) -> str:
     return value if value in known else UNKNOWN
 
 
+def _texts(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+    """Headers by name, as text; a repeated header reads as its last value, like ``header``."""
+    return {name: value.decode("utf-8", "replace") for name, value in headers}
+
+
 def _seconds_since(kafka_timestamp_ms: int, now: float) -> float:
     """Clocks of other hosts may run ahead: a negative latency is read as none."""
     return max(0.0, now - kafka_timestamp_ms / 1000)
+
+
+class _Children(Generic[M]):
+    """The labelled children of one metric, each looked up in prometheus-client once.
+
+    Performance (issue #7): ``labels()`` checks its arguments and takes a lock on every call,
+    which the services made for every record and every counter. Label values are bounded
+    (see the module docstring), so this cache is too.
+    """
+
+    def __init__(self, metric: M) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *labels: str) -> M:
+        child = self._children.get(labels)
+        if child is None:
+            child = self._children[labels] = self._metric.labels(*labels)
+        return child
 
 
 class _ScrapeTime(Collector):
@@ -144,13 +172,14 @@ class _Watched:
         self._metrics = metrics
         self._service = service
         self._dlq_topic = dlq_topic
+        self._dead_lettered = _Children(metrics.dead_lettered)
 
     def batch_committed(self, tp: TopicPartition, produced: Produced) -> None:
         for _, outputs in produced:
             for output in outputs:
                 if output.topic == self._dlq_topic:
                     reason = header(list(output.headers), "dlq.error") or UNKNOWN
-                    self._metrics.dead_lettered.labels(self._service, reason).inc()
+                    self._dead_lettered(self._service, reason).inc()
 
     def batch_failed(self, tp: TopicPartition, produced: Produced, error: Exception) -> None:
         self._metrics.produce_errors.labels(self._service).inc()
@@ -214,26 +243,36 @@ class IngestMetrics:
 
 class _IngestBatches:
     def __init__(self, metrics: IngestMetrics, topics: TopicNames, formats: frozenset[str]):
-        self._metrics = metrics
         self._topics = topics
         self._formats = formats
+        self._ingested = _Children(metrics.ingested_records)
+        self._latency = _Children(metrics.latency)
+        self._failures = _Children(metrics.translation_failures)
+        self._translated = _Children(metrics.translated)
 
     def batch_committed(self, tp: TopicPartition, produced: Produced) -> None:
-        metrics = self._metrics
         agency = self._topics.agency_of_raw(tp.topic)
+        latency = self._latency(agency)
         now = time.time()
+        ingested: Tally[str] = Tally()
+        failures: Tally[tuple[str, str]] = Tally()
+        translated: Tally[tuple[str, str]] = Tally()
         for record, outputs in produced:
             fmt = _known(header(record.headers, FORMAT_HEADER), self._formats)
-            metrics.ingested_records.labels(agency, fmt).inc()
-            metrics.latency.labels(agency).observe(_seconds_since(record.timestamp, now))
+            ingested[fmt] += 1
+            latency.observe(_seconds_since(record.timestamp, now))
             for output in outputs:
-                headers = list(output.headers)
+                fields = _texts(output.headers)
                 if output.topic == self._topics.dlq:
-                    reason = header(headers, "dlq.error") or UNKNOWN
-                    metrics.translation_failures.labels(agency, fmt, reason).inc()
+                    failures[fmt, fields.get("dlq.error") or UNKNOWN] += 1
                 else:
-                    notice_type = _known(header(headers, "notice-type"), _NOTICE_TYPES)
-                    metrics.translated.labels(agency, fmt, notice_type).inc()
+                    translated[fmt, _known(fields.get("notice-type", ""), _NOTICE_TYPES)] += 1
+        for fmt, count in ingested.items():
+            self._ingested(agency, fmt).inc(count)
+        for (fmt, reason), count in failures.items():
+            self._failures(agency, fmt, reason).inc(count)
+        for (fmt, notice_type), count in translated.items():
+            self._translated(agency, fmt, notice_type).inc(count)
 
     def batch_failed(self, tp: TopicPartition, produced: Produced, error: Exception) -> None:
         """Counted by ``TransactionMetrics``; the batch itself is counted when it commits."""
@@ -300,37 +339,48 @@ class DistributorMetrics:
 
 class _DistributorBatches:
     def __init__(self, metrics: DistributorMetrics, topics: TopicNames, recipients: frozenset[str]):
-        self._metrics = metrics
         self._topics = topics
         self._recipients = recipients
+        self._latency = _Children(metrics.latency)
+        self._deferred = _Children(metrics.deferred)
+        self._delivered = _Children(metrics.delivered)
+        self._decisions = _Children(metrics.decisions)
+        self._decision_rules = _Children(metrics.decision_rules)
 
     def batch_committed(self, tp: TopicPartition, produced: Produced) -> None:
-        metrics = self._metrics
         now = time.time()
+        decisions: Tally[tuple[str, str, str]] = Tally()
+        rules: Tally[tuple[str, str]] = Tally()
+        delivered: Tally[tuple[str, str, str]] = Tally()
+        deferred: Tally[str] = Tally()
         for record, outputs in produced:
             notice_type = _known(header(record.headers, "notice-type"), _NOTICE_TYPES)
-            metrics.latency.labels(notice_type).observe(_seconds_since(record.timestamp, now))
+            self._latency(notice_type).observe(_seconds_since(record.timestamp, now))
             for output in outputs:
-                headers = list(output.headers)
                 if output.topic == self._topics.audit:
-                    self._decision(output.value or b"{}")
+                    # The audit record's headers repeat its JSON (DistributorService): read
+                    # them rather than parse every decision again.
+                    fields = _texts(output.headers)
+                    outcome = _known(fields.get("outcome", ""), _OUTCOMES)
+                    agency = _known(fields.get("recipient", ""), self._recipients)
+                    kind = _known(fields.get("notice-type", ""), _NOTICE_TYPES)
+                    decisions[agency, kind, outcome] += 1
+                    for rule in filter(None, fields.get("rules", "").split(",")):
+                        rules[outcome, _known(rule, _RULES)] += 1
                 elif output.topic == self._topics.deferred:
-                    metrics.deferred.labels(notice_type).inc()
+                    deferred[notice_type] += 1
                 elif (agency := self._topics.agency_of_deliver(output.topic)) in self._recipients:
-                    metrics.delivered.labels(
-                        agency,
-                        _known(header(headers, "notice-type"), _NOTICE_TYPES),
-                        _known(header(headers, "decision"), _OUTCOMES),
-                    ).inc()
-
-    def _decision(self, audit_record: bytes) -> None:
-        decision = orjson.loads(audit_record)
-        outcome = _known(decision["outcome"], _OUTCOMES)
-        agency = _known(decision["recipient"], self._recipients)
-        notice_type = _known(decision["notice_type"], _NOTICE_TYPES)
-        self._metrics.decisions.labels(agency, notice_type, outcome).inc()
-        for rule in decision["rules"]:
-            self._metrics.decision_rules.labels(outcome, rule).inc()
+                    fields = _texts(output.headers)
+                    kind = _known(fields.get("notice-type", ""), _NOTICE_TYPES)
+                    delivered[agency, kind, _known(fields.get("decision", ""), _OUTCOMES)] += 1
+        for key, count in decisions.items():
+            self._decisions(*key).inc(count)
+        for (outcome, rule), count in rules.items():
+            self._decision_rules(outcome, rule).inc(count)
+        for key, count in delivered.items():
+            self._delivered(*key).inc(count)
+        for kind, count in deferred.items():
+            self._deferred(kind).inc(count)
 
     def batch_failed(self, tp: TopicPartition, produced: Produced, error: Exception) -> None:
         """Counted by ``TransactionMetrics``; the batch itself is counted when it commits."""
@@ -369,6 +419,9 @@ class SubscriberMetrics:
         )
         self._prefix = prefix
         self._subscribers: list[Subscriber] = []
+        self._received = _Children(self.received)
+        self._issued_to_delivery = _Children(self.issued_to_delivery)
+        self._ingest_to_delivery = _Children(self.ingest_to_delivery)
         registry.register(_ScrapeTime(self._collect, [f"{prefix}_refused", f"{prefix}_expired"]))
 
     def watch(self, subscriber: Subscriber) -> None:
@@ -378,11 +431,11 @@ class SubscriberMetrics:
         """A notice reached the sink: ``Subscriber(delivered=...)`` calls this."""
         now = dt.datetime.now(dt.UTC)
         labels = (self.agency, notice.notice_type.value)
-        self.received.labels(*labels).inc()
-        self.issued_to_delivery.labels(*labels).observe(
+        self._received(*labels).inc()
+        self._issued_to_delivery(*labels).observe(
             max(0.0, (now - notice.issued_at).total_seconds())
         )
-        self.ingest_to_delivery.labels(*labels).observe(
+        self._ingest_to_delivery(*labels).observe(
             max(0.0, (now - notice.source.received_at).total_seconds())
         )
 
