@@ -17,7 +17,7 @@ import typer
 
 from adapters.registry import default_registry
 from broker import cli_adapters, cli_bench, cli_hub, cli_status
-from broker.access import agency_acls, agency_group
+from broker.access import INGEST, SERVICE_USERS, HubNames, agency_group
 from broker.cli_registry import registry_app, schemas_app
 from broker.cli_support import (
     DEFAULT_POLICY,
@@ -27,6 +27,7 @@ from broker.cli_support import (
     errors_as_one_line,
     policy_from,
     run,
+    settings_for,
     settings_from_env,
 )
 from broker.errors import PolicyError
@@ -36,12 +37,11 @@ from broker.lifecycle import until_signalled
 from broker.metrics_server import serve_ingest, serve_subscriber
 from broker.raw import publish_raw
 from broker.serde import NoticeSerde
-from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from consumers.guard import DeliveryGuard
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
-from ops import acls, kafka_jars, local_kafka
+from ops import kafka_jars, local_kafka
 
 app = typer.Typer(
     help="Cross-border notice broker: national formats in, canonical Avro notices on Kafka out.",
@@ -119,7 +119,7 @@ def kafka_up(
         broker = local_kafka.start_kafka(
             folder, port=port, agencies=agency or list(settings.agencies)
         )
-        _grant(broker, settings, broker.credentials().agencies)
+        local_kafka.grant(broker, HubNames.of(settings))
     console.print(f"Kafka {broker.version} up at {broker.bootstrap_servers} (pid {broker.pid})")
     _print_access(broker)
     console.print(f"log: {broker.log_path}")
@@ -156,7 +156,7 @@ def kafka_add_agency(
     topics = TopicNames(settings.topic_prefix)
     with errors_as_one_line():
         local_kafka.add_agencies(broker, [agency_id])
-        _grant(broker, settings, [agency_id])
+        local_kafka.grant(broker, HubNames.of(settings))
     console.print(
         f"User:{agency_id} may write {topics.raw(agency_id)} and read {topics.deliver(agency_id)} "
         f"in group {agency_group(topics, agency_id)}; its login: "
@@ -166,7 +166,10 @@ def kafka_add_agency(
 
 @kafka_app.command("env")
 def kafka_env(
-    user: Annotated[str, typer.Option(help="Log in as this user.")] = local_kafka.HUB_USER,
+    user: Annotated[
+        str,
+        typer.Option(help="Log in as this user: the hub, a service (notices-ingest...), an agency"),
+    ] = local_kafka.HUB_USER,
     data_dir: DataDirOption = None,
 ) -> None:
     """Print the shell exports that point the other commands at the local broker.
@@ -189,28 +192,24 @@ def _running_broker(data_dir: Path | None) -> local_kafka.LocalKafka:
     return broker
 
 
-def _grant(broker: local_kafka.LocalKafka, settings: Settings, agencies: list[str]) -> None:
-    """ACLs name topics, so they take the topic prefix of the environment's settings."""
-    topics = TopicNames(settings.topic_prefix)
-    bindings = agency_acls(agencies, topics, hub_user=local_kafka.HUB_USER)
-    acls.apply_acls(broker.client_settings(settings), bindings)
-
-
 def _print_access(broker: local_kafka.LocalKafka) -> None:
     with errors_as_one_line():
         agencies = broker.credentials().agencies
     console.print(
         f"SASL_PLAINTEXT with SCRAM-SHA-512; User:{local_kafka.HUB_USER} is a super user; "
-        f"agencies: {', '.join(agencies) or 'none'}"
+        f"services: {', '.join(SERVICE_USERS)}; agencies: {', '.join(agencies) or 'none'}"
     )
-    console.print(f"passwords in {broker.credentials_path}; for the hub's environment:")
-    console.print('  eval "$(notices kafka env)"', markup=False)
+    console.print(
+        f"passwords in {broker.credentials_path}; the other commands log in as their own "
+        "principal; for another login (the hub's, for instance) in the environment:"
+    )
+    console.print('  eval "$(notices kafka env --user hub)"', markup=False)
 
 
 @topics_app.command("create")
 def topics_create() -> None:
     """Create every declared topic that does not exist yet (idempotent)."""
-    settings = settings_from_env()
+    settings = settings_for(local_kafka.HUB_USER)
 
     async def create() -> None:
         created = await ensure_declared_topics(settings)
@@ -222,7 +221,7 @@ def topics_create() -> None:
 @app.command()
 def ingest() -> None:
     """Run the ingest service: raw.<agency> -> notices.<type>, failures to notices.dlq."""
-    settings = settings_from_env()
+    settings = settings_for(INGEST)
     service = IngestService(
         settings, registry=default_registry(), serde=NoticeSerde.from_settings(settings)
     )
@@ -259,7 +258,7 @@ def subscribe(
     ] = None,
 ) -> None:
     """Run a subscriber that appends each notice to a JSON-lines file, then commits."""
-    settings = settings_from_env()
+    settings = settings_for(agency or local_kafka.HUB_USER)
     topics = TopicNames(settings.topic_prefix)
     guard = None if agency is None else _guard(policy, agency)
     default_topics = topics.all_notices if agency is None else [topics.deliver(agency)]
@@ -296,11 +295,11 @@ def publish(
     fmt: Annotated[str, typer.Option("--format", help="Format header, e.g. interpol-notice-json.")],
 ) -> None:
     """Publish native-format payloads as a liaison system would."""
-    settings = settings_from_env()
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
         err_console.print(f"[red]error:[/red] no such file: {', '.join(missing)}")
         raise typer.Exit(2)
+    settings = settings_for(agency)
 
     async def send() -> None:
         producer = new_producer(settings, role="publish")

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from adapters.base import TranslationContext
 from adapters.registry import default_registry
-from broker.cli_support import console, err_console, errors_as_one_line, run, settings_from_env
+from broker.access import DLQ_REPLAY, LISTS
+from broker.cli_support import console, err_console, errors_as_one_line, run, settings_for
 from broker.dlq_replay import replay_dlq
 from broker.errors import TranslationError
 from broker.list_loader import ListLoader
@@ -96,7 +97,7 @@ def lists_load(
     if not file.is_file():
         err_console.print(f"[red]error:[/red] no such file: {file}")
         raise typer.Exit(2)
-    settings = settings_from_env()
+    settings = settings_for(LISTS)
     fmt = fmt or _detect(file)
     with errors_as_one_line(code=2):
         loader = ListLoader(
@@ -132,7 +133,7 @@ def dlq_replay(
     ] = None,
 ) -> None:
     """Send dead letters back to the topics they came from, after a fix (resumable)."""
-    settings = settings_from_env()
+    settings = settings_for(DLQ_REPLAY)
 
     async def replay() -> None:
         with Progress(

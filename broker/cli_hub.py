@@ -13,6 +13,7 @@ from rich.table import Table
 
 from adapters.base import TranslationContext
 from adapters.registry import default_registry
+from broker.access import DISTRIBUTOR
 from broker.audit_trail import verify_topic
 from broker.cli_support import (
     DEFAULT_POLICY,
@@ -22,7 +23,7 @@ from broker.cli_support import (
     errors_as_one_line,
     policy_from,
     run,
-    settings_from_env,
+    settings_for,
 )
 from broker.distributor import DistributorService
 from broker.embargo import EmbargoReleaser
@@ -34,16 +35,17 @@ from broker.policy.explain import explain as explain_notice
 from broker.serde import NoticeSerde
 from broker.topics import TopicNames
 from broker.translation import DeadLetter, translate_record
+from ops.local_kafka import HUB_USER
 
 audit_app = typer.Typer(help="Check the hash-chained audit trail of distribution decisions.")
 
 
 def distribute(
     policy: PolicyOption = DEFAULT_POLICY,
-    group: Annotated[str, typer.Option(help="Consumer group id.")] = "notices-distributor",
+    group: Annotated[str, typer.Option(help="Consumer group id.")] = DISTRIBUTOR,
 ) -> None:
     """Run the distributor: notices.* -> deliver.<agency> per the policy, audited."""
-    settings = settings_from_env()
+    settings = settings_for(DISTRIBUTOR)
     loaded = policy_from(policy)
     serde = NoticeSerde.from_settings(settings)
     service = DistributorService(settings, policy=loaded, serde=serde, group_id=group)
@@ -130,7 +132,7 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Read the whole audit trail and check every hash chain; exit 1 on any fault."""
-    settings = settings_from_env()
+    settings = settings_for(HUB_USER)
 
     async def check() -> None:
         with console.status("Reading the audit trail..."):

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from broker.cli_support import console, run, settings_from_env
+from broker.cli_support import console, run, settings_for
 from broker.cluster_status import ClusterStatus, cluster_status
+from ops.local_kafka import HUB_USER
 
 
 def status(
@@ -17,7 +18,7 @@ def status(
     ] = 2.0,
 ) -> None:
     """Show per-topic throughput, each consumer group's lag and the DLQ depth."""
-    settings = settings_from_env()
+    settings = settings_for(HUB_USER)
 
     async def show() -> None:
         with console.status(f"Reading offsets for {sample:g} s..."):

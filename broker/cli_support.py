@@ -1,4 +1,4 @@
-"""What every ``notices`` command shares: the consoles, settings, and one-line errors.
+"""What every ``notices`` command shares: the consoles, settings, logins and one-line errors.
 
 User errors (a broker that is not running, a file that does not exist, a bad setting) end
 with one clear line and exit code 1 or 2, never a traceback.
@@ -20,6 +20,7 @@ from rich.console import Console
 from broker.errors import NoticeBrokerError
 from broker.policy.profiles import Policy, load_policy
 from broker.settings import Settings
+from ops import local_kafka
 
 console = Console()
 err_console = Console(stderr=True)
@@ -41,6 +42,26 @@ def settings_from_env() -> Settings:
     except ValidationError as exc:
         err_console.print(f"[red]invalid settings in the environment:[/red]\n{exc}")
         raise typer.Exit(2) from None
+
+
+def settings_for(user: str) -> Settings:
+    """The environment's settings, or the local broker's login of ``user`` when they name none.
+
+    Whoever sets a cluster or a login in the environment (KAFKA_BOOTSTRAP_SERVERS,
+    NOTICES_SASL_USERNAME, ...) chose who the command runs as, and gets exactly that. With
+    neither, and the broker of `notices kafka up` running in its default folder, the command
+    logs in there from its credentials file as ``user``: each hub service as its own
+    principal, an agency's command as the agency, administration as the hub. So no command
+    run by hand holds more rights than its job needs.
+    """
+    settings = settings_from_env()
+    if settings.sasl_login is not None or "bootstrap_servers" in settings.model_fields_set:
+        return settings
+    broker = local_kafka.load_running(local_kafka.default_data_dir())
+    if broker is None:
+        return settings
+    with errors_as_one_line():
+        return broker.client_settings(settings, user=user)
 
 
 def policy_from(path: Path) -> Policy:

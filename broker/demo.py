@@ -5,6 +5,11 @@ the example sharing policy and one agency's subscriber in this process, publishe
 payloads as INTERPOL would, shows what that agency received (re-checked against its own
 profile), what each agency was sent, what was dead-lettered and whether the audit trail
 verifies, and stops everything.
+
+On the Kafka it starts, everyone logs in as on a real hub: each service as its own principal,
+INTERPOL's liaison system and the subscriber as their agencies, in the groups their ACLs allow;
+the hub's super user only creates the topics and reads the audit trail. A configured cluster is
+used with the login the environment gives, in groups of the demo's own.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import contextlib
 import os
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -21,6 +27,7 @@ from rich.table import Table
 
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry, default_registry
+from broker.access import DISTRIBUTOR, INGEST, HubNames, agency_group
 from broker.audit_trail import verify_topic
 from broker.distributor import DistributorService
 from broker.errors import NoticeBrokerError
@@ -37,7 +44,7 @@ from broker.translation import DeadLetter, translate_record
 from consumers.guard import DeliveryGuard
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
-from ops.local_kafka import start_kafka
+from ops.local_kafka import HUB_USER, LocalKafka, grant, start_kafka
 
 AGENCY = "interpol"
 RECIPIENT = "de-bka"
@@ -51,6 +58,50 @@ class DemoTimeout(NoticeBrokerError):
     def __init__(self, expected: int, received: int) -> None:
         super().__init__(
             f"the subscriber received {received} of {expected} notices within {WAIT_SECONDS:.0f} s"
+        )
+
+
+@dataclass(frozen=True)
+class _Logins:
+    """Who each part of the demo logs in as, and the groups the consumers read in."""
+
+    hub: Settings
+    ingest: Settings
+    distributor: Settings
+    liaison: Settings
+    subscriber: Settings
+    distributor_group: str
+    subscriber_group: str
+
+    @classmethod
+    def given(cls, settings: Settings) -> _Logins:
+        """One login for all; groups of the demo's own, so that it joins no group of a real
+        hub on the same cluster."""
+        return cls(
+            settings,
+            settings,
+            settings,
+            settings,
+            settings,
+            distributor_group=f"demo-{uuid.uuid4().hex[:8]}",
+            subscriber_group=f"demo-{uuid.uuid4().hex[:8]}",
+        )
+
+    @classmethod
+    def on(cls, broker: LocalKafka, settings: Settings) -> _Logins:
+        """Each its own user on the demo's broker, in the groups its ACLs name."""
+
+        def login(user: str) -> Settings:
+            return broker.client_settings(settings, user=user)
+
+        return cls(
+            login(HUB_USER),
+            login(INGEST),
+            login(DISTRIBUTOR),
+            login(AGENCY),
+            login(RECIPIENT),
+            distributor_group=DISTRIBUTOR,
+            subscriber_group=agency_group(TopicNames(settings.topic_prefix), RECIPIENT),
         )
 
 
@@ -71,28 +122,25 @@ async def run_demo(settings: Settings, examples: Path, console: Console) -> None
     with tempfile.TemporaryDirectory(prefix="notices-demo-") as tmp:
         if configured:
             console.print(f"Using the Kafka cluster at {settings.bootstrap_servers}")
-            await _demo(
-                settings.model_copy(update={"topic_prefix": f"demo-{uuid.uuid4().hex[:8]}."}),
-                examples,
-                console,
-            )
+            prefixed = settings.model_copy(update={"topic_prefix": f"demo-{uuid.uuid4().hex[:8]}."})
+            await _demo(_Logins.given(prefixed), examples, console)
             return
         with console.status("Starting Apache Kafka from the Maven Central jars..."):
-            broker = await asyncio.to_thread(start_kafka, Path(tmp) / "kafka")
+            broker = await asyncio.to_thread(
+                start_kafka, Path(tmp) / "kafka", agencies=[AGENCY, RECIPIENT]
+            )
         console.print(f"Kafka {broker.version} up at {broker.bootstrap_servers}")
         try:
-            await _demo(
-                broker.client_settings(settings),
-                examples,
-                console,
-            )
+            await asyncio.to_thread(grant, broker, HubNames.of(settings))
+            await _demo(_Logins.on(broker, settings), examples, console)
         finally:
             with console.status("Stopping Kafka..."):
                 await asyncio.to_thread(broker.stop)
             console.print("Kafka stopped.")
 
 
-async def _demo(settings: Settings, examples: Path, console: Console) -> None:
+async def _demo(logins: _Logins, examples: Path, console: Console) -> None:
+    settings = logins.hub
     registry = default_registry()
     serde = NoticeSerde.from_settings(settings)
     policy = load_policy(POLICY)
@@ -102,9 +150,9 @@ async def _demo(settings: Settings, examples: Path, console: Console) -> None:
     topics = TopicNames(settings.topic_prefix)
     await ensure_declared_topics(settings, [r.agency_id for r in policy.recipients])
 
-    ingest = IngestService(settings, registry=registry, serde=serde)
+    ingest = IngestService(logins.ingest, registry=registry, serde=serde)
     distributor = DistributorService(
-        settings, policy=policy, serde=serde, group_id=f"demo-{uuid.uuid4().hex[:8]}"
+        logins.distributor, policy=policy, serde=serde, group_id=logins.distributor_group
     )
     with JsonLinesSink(OUTPUT) as jsonl:
 
@@ -113,9 +161,9 @@ async def _demo(settings: Settings, examples: Path, console: Console) -> None:
             received.append(notice)
 
         subscriber = Subscriber(
-            settings,
+            logins.subscriber,
             topics=[topics.deliver(RECIPIENT)],
-            group_id=f"demo-{uuid.uuid4().hex[:8]}",
+            group_id=logins.subscriber_group,
             sink=sink,
             serde=serde,
             guard=DeliveryGuard(policy, RECIPIENT),
@@ -123,7 +171,7 @@ async def _demo(settings: Settings, examples: Path, console: Console) -> None:
         services = [ingest.run(), distributor.run(), subscriber.run()]
         tasks = [asyncio.create_task(service) for service in services]
         try:
-            await _publish(settings, files, payloads, console)
+            await _publish(logins.liaison, files, payloads, console)
             await _wait_for(expected, received, tasks, console)
         finally:
             for task in tasks:

@@ -39,6 +39,8 @@ from broker.topics import TopicNames, ensure_declared_topics
 log = logging.getLogger(__name__)
 
 _COMMIT_TIMEOUT = 60.0
+TRANSACTIONS = "notices-lists."
+"""What the list loader's transactional ids start with, after the hub's topic prefix."""
 
 
 @dataclass
@@ -76,6 +78,12 @@ class ListLoader:
         self.list_id = f"{agency}/{fmt}"
         self.batch_size = batch_size
 
+    @property
+    def transactional_id(self) -> str:
+        """One per list, so a second load of the same list fences the first; behind the
+        topic prefix, so that two hubs sharing a cluster do not fence each other's."""
+        return f"{self.topics.prefix}{TRANSACTIONS}{self.list_id}"
+
     async def load(
         self, path: Path, progress: Callable[[int], None] = lambda _: None
     ) -> LoadReport:
@@ -92,7 +100,7 @@ class ListLoader:
             path=path,
         )
         producer = new_producer(
-            self.settings, role="list-loader", transactional_id=f"notices-lists.{self.list_id}"
+            self.settings, role="list-loader", transactional_id=self.transactional_id
         )
         await producer.start()
         try:

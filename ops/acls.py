@@ -37,7 +37,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     UserScramCredentialUpsertion,
 )
 
-from broker.access import AclBinding, Operation, Resource
+from broker.access import AclBinding, Operation, Pattern, Resource
 from broker.errors import AccessAdminError
 from broker.settings import Settings
 
@@ -116,6 +116,12 @@ def apply_acls(hub: Settings, bindings: Iterable[AclBinding], *, timeout: float 
         _until(lambda: wanted <= _listed_acls(admin), timeout, f"{len(wanted)} ACL bindings")
 
 
+def listed_acls(hub: Settings) -> set[AclBinding]:
+    """The bindings the cluster holds that have the shape ``broker.access`` makes."""
+    with _admin(hub) as admin:
+        return _listed_acls(admin)
+
+
 @contextlib.contextmanager
 def _admin(hub: Settings) -> Iterator[AdminClient]:
     """A client closed on leaving. Given a logger, librdkafka hands its log lines over only when
@@ -130,7 +136,7 @@ def _to_kafka(binding: AclBinding) -> KafkaAclBinding:
     return KafkaAclBinding(
         ResourceType[binding.resource.value],
         binding.name,
-        ResourcePatternType.LITERAL,
+        ResourcePatternType[binding.pattern.value],
         binding.principal,
         _ANY_HOST,
         AclOperation[binding.operation.value],
@@ -147,13 +153,14 @@ def _listed_acls(admin: AdminClient) -> set[AclBinding]:
             Resource(acl.restype.name),
             acl.name,
             Operation(acl.operation.name),
+            Pattern(acl.resource_pattern_type.name),
         )
         for acl in listed
-        if acl.resource_pattern_type == ResourcePatternType.LITERAL
-        and acl.permission_type == AclPermissionType.ALLOW
+        if acl.permission_type == AclPermissionType.ALLOW
         and acl.host == _ANY_HOST
         and acl.restype.name in Resource.__members__
         and acl.operation.name in Operation.__members__
+        and acl.resource_pattern_type.name in Pattern.__members__
     }
 
 

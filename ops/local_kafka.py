@@ -5,11 +5,12 @@ KRaft combined mode (broker and controller in one JVM). Tests then talk to the s
 service will meet in production rather than to a fake, and nothing needs a container engine.
 
 It is secured as the hub's cluster is: clients log in with SASL/SCRAM-SHA-512 and the KRaft
-StandardAuthorizer denies whatever no ACL allows. ``User:hub`` is a super user (the hub's
-services and the broker's own inter-broker login); each agency gets a user of its own, and its
-ACLs come from ``broker.access`` through ``ops.acls``. The controller listener stays PLAINTEXT
-on 127.0.0.1, where Kafka names its peer ``User:ANONYMOUS``, so that principal is a super user
-too: it is how the broker half of this one JVM talks to its controller half.
+StandardAuthorizer denies whatever no ACL allows. ``User:hub`` is a super user (administration:
+users, ACLs, topics; and the broker's own inter-broker login); each hub service
+(``broker.access.SERVICE_USERS``) and each agency gets a user of its own, and :func:`grant`
+gives them the ACLs ``broker.access`` derives, through ``ops.acls``. The controller listener
+stays PLAINTEXT on 127.0.0.1, where Kafka names its peer ``User:ANONYMOUS``, so that principal
+is a super user too: it is how the broker half of this one JVM talks to its controller half.
 
 The passwords are generated when the storage is formatted and belong to it: they are kept in
 ``credentials.json`` (mode 0600) beside the storage, outlive a stop, and serve every restart.
@@ -36,11 +37,11 @@ from pathlib import Path
 from pydantic import SecretStr
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
-from broker.access import check_agency_ids
+from broker.access import SERVICE_USERS, AclBinding, HubNames, check_agency_ids, hub_acls
 from broker.errors import BrokerStartError, LocalKafkaError
 from broker.kafka_clients import new_admin
 from broker.settings import Settings
-from ops.acls import upsert_scram_users
+from ops.acls import apply_acls, upsert_scram_users
 from ops.kafka_jars import KAFKA_VERSION, default_cache_dir, fetch_kafka
 from ops.processes import (
     POLL_SECONDS,
@@ -80,7 +81,8 @@ def default_data_dir(cache_dir: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Credentials:
-    """The SCRAM users of one broker's storage: the hub's and the agencies', with passwords."""
+    """The SCRAM users of one broker's storage, with passwords: the hub's, its services' and
+    the agencies'."""
 
     passwords: Mapping[str, str]
 
@@ -90,7 +92,7 @@ class Credentials:
 
     @property
     def agencies(self) -> list[str]:
-        return sorted(user for user in self.passwords if user != HUB_USER)
+        return sorted(user for user in self.passwords if user not in {HUB_USER, *SERVICE_USERS})
 
     def with_users(self, users: Iterable[str]) -> Credentials:
         """These credentials plus a fresh password for each user that has none yet."""
@@ -225,14 +227,15 @@ def start_kafka(
     heap: str = "512m",
     timeout: float = 60,
 ) -> LocalKafka:
-    """Start a broker with a SCRAM user per agency, and return once the hub can log in.
+    """Start a broker with a SCRAM user per hub service and per agency, and return once the
+    hub can log in.
 
     The data dir keeps its storage between runs: a second start on it reuses the topics, the
-    cluster id and the users with their passwords; agencies new to it get users through the
-    Admin API once it runs. The broker runs in its own session, so a Ctrl-C meant for the
-    caller does not reach it; if anything interrupts the start itself, the half-started broker
-    is stopped. ACLs are not set here: they name topics, whose prefix is the hub's business
-    (``ops.acls.apply_acls`` with ``broker.access.agency_acls``).
+    cluster id and the users with their passwords; users new to it (agencies, or services a
+    storage formatted by an older version lacks) are added through the Admin API once it runs.
+    The broker runs in its own session, so a Ctrl-C meant for the caller does not reach it; if
+    anything interrupts the start itself, the half-started broker is stopped. ACLs are not set
+    here: they name topics and consumer groups, whose names are the hub's settings (:func:`grant`).
     """
     agencies = check_agency_ids(agencies, hub_user=HUB_USER)
     java = require_tool(
@@ -254,7 +257,7 @@ def start_kafka(
     if _is_formatted(log_dir):
         credentials = _read_credentials(data_dir)
     else:
-        credentials = Credentials({}).with_users([HUB_USER, *agencies])
+        credentials = Credentials({}).with_users([HUB_USER, *SERVICE_USERS, *agencies])
         _write_credentials(data_dir, credentials)
     config = data_dir / _CONFIG_FILE
     _write_private(
@@ -265,7 +268,7 @@ def start_kafka(
     try:
         _write_state(kafka)
         _wait_until_ready(kafka, timeout)
-        add_agencies(kafka, agencies)
+        _add_users(kafka, [*SERVICE_USERS, *agencies])
     except BaseException:
         kafka.stop()
         raise
@@ -280,13 +283,25 @@ def add_agencies(kafka: LocalKafka, agencies: Iterable[str]) -> Credentials:
     already have: a failure between the two leaves a file the next call brings the broker in
     line with, never a user whose password nobody knows.
     """
-    agencies = check_agency_ids(agencies, hub_user=HUB_USER)
+    return _add_users(kafka, check_agency_ids(agencies, hub_user=HUB_USER))
+
+
+def _add_users(kafka: LocalKafka, users: list[str]) -> Credentials:
     known = kafka.credentials()
-    credentials = known.with_users(agencies)
+    credentials = known.with_users(users)
     if credentials != known:
         _write_credentials(kafka.data_dir, credentials)
-    upsert_scram_users(kafka.client_settings(), {a: credentials.passwords[a] for a in agencies})
+    upsert_scram_users(kafka.client_settings(), {u: credentials.passwords[u] for u in users})
     return credentials
+
+
+def grant(kafka: LocalKafka, names: HubNames) -> list[AclBinding]:
+    """Give every agency user of the broker, and every hub service, its ACLs for the hub that
+    ``names`` describes (topic prefix, service groups); return them. Bindings that exist are
+    left as they are, so this serves a restart and an added agency alike."""
+    bindings = hub_acls(kafka.credentials().agencies, names, hub_user=HUB_USER)
+    apply_acls(kafka.client_settings(), bindings)
+    return bindings
 
 
 def _is_formatted(log_dir: Path) -> bool:
