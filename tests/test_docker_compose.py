@@ -1,10 +1,12 @@
 """docker-compose.yml, checked without a Docker engine (these machines have none).
 
 Structurally: the services, images, ports, volumes and each service's environment, against the
-code and files they name (the settings the services read, the scrape targets, Grafana's
-provisioning). And the part most likely to be wrong unseen, the Kafka broker's start script:
-it is run here with the Apache Kafka jars of the same version as the image, with its ports
-and paths moved, and the hub must then log in with the password compose gives the services.
+code and files they name (the settings the services read, who each logs in as, the users and
+ACLs script against broker/access.py, the scrape targets, Grafana's provisioning). And the parts
+most likely to be wrong unseen, the Kafka broker's start script and the access script: they are
+run here with the Apache Kafka jars of the same version as the image, with their ports and paths
+moved; then each service must log in with the password compose gives it, and do what it does at
+start under its own principal.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -26,9 +29,20 @@ from typing import Any
 import pytest
 import yaml
 
+from broker.access import DISTRIBUTOR, INGEST, AclBinding, HubNames, Operation, Pattern, Resource
 from broker.policy.profiles import load_policy
 from broker.settings import Settings
+from broker.topic_reader import partitions_of
 from broker.topics import TopicNames, ensure_declared_topics
+from ops.acls import listed_acls
+from ops.compose_access import (
+    SCRIPT,
+    compose_acls,
+    compose_agencies,
+    compose_users,
+    password_variable,
+    render,
+)
 from ops.kafka_jars import KAFKA_VERSION, fetch_kafka
 from ops.local_kafka import HUB_USER, LOG4J_CONFIG
 from ops.registry import APICURIO_VERSION
@@ -37,6 +51,9 @@ from tests.conftest import REPO_ROOT
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 HUB_SERVICES = ("ingest", "distributor", "subscriber")
+LOGINS = {"ingest": INGEST, "distributor": DISTRIBUTOR, "subscriber": "de-bka"}
+"""Who each service logs in as: the hub services as their own principals, the subscriber as
+the agency whose deliveries it reads."""
 _DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")
 
 
@@ -66,8 +83,19 @@ def mounts(service: str) -> dict[str, Path]:
     return found
 
 
+def settings_of(service: str) -> Settings:
+    """What ``Settings()`` reads in the service's container."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith(("NOTICES_", "KAFKA_"))]:
+            patch.delenv(name)
+        for name, value in environment(service).items():
+            patch.setenv(name, value)
+        return Settings()
+
+
 def test_the_stack_is_kafka_the_hub_services_prometheus_and_grafana() -> None:
-    assert set(SERVICES) == {"kafka", "schema-registry", *HUB_SERVICES, "prometheus", "grafana"}
+    services = {"kafka", "access", "schema-registry", *HUB_SERVICES, "prometheus", "grafana"}
+    assert set(SERVICES) == services
     registry = SERVICES["schema-registry"]["image"]
     assert registry == f"apicurio/apicurio-registry-mem:{APICURIO_VERSION}", "as ops/registry"
     assert host_ports("schema-registry") == {8080: 8081}
@@ -99,23 +127,79 @@ def test_each_hub_service_gets_the_settings_it_needs_to_log_in_and_be_scraped(
         and name.removeprefix("NOTICES_").lower() not in Settings.model_fields
     }
     assert not unknown, f"variables no setting reads: {unknown}"
-    with pytest.MonkeyPatch.context() as patch:
-        for name in [name for name in os.environ if name.startswith(("NOTICES_", "KAFKA_"))]:
-            patch.delenv(name)
-        for name, value in env.items():
-            patch.setenv(name, value)
-        settings = Settings()
+    settings = settings_of(service)
     assert settings.bootstrap_servers == "kafka:9092"
     assert settings.security_protocol == "SASL_PLAINTEXT"
     assert settings.sasl_mechanism == "SCRAM-SHA-512"
-    assert settings.sasl_login == (HUB_USER, environment("kafka")["HUB_PASSWORD"])
+    user = LOGINS[service]
+    assert settings.sasl_login == (user, environment("access")[password_variable(user)])
     assert settings.metrics_host == "0.0.0.0"
     assert settings.schema_registry_url == "http://schema-registry:8080/apis/ccompat/v7"
     assert settings.metrics_port in host_ports(service), "the metrics port is published"
     assert f"localhost:{settings.metrics_port}/ready" in " ".join(
         SERVICES[service]["healthcheck"]["test"]
     )
-    assert SERVICES[service]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert SERVICES[service]["depends_on"]["access"]["condition"] == (
+        "service_completed_successfully"
+    ), "users and ACLs exist before the service logs in"
+    assert "kafka" not in SERVICES[service]["depends_on"]
+
+
+def test_the_access_service_runs_the_generated_script_once_kafka_answers() -> None:
+    access = SERVICES["access"]
+    assert access["image"] == SERVICES["kafka"]["image"], "the same Kafka tools"
+    assert mounts("access")["/ops/compose-access.sh"] == SCRIPT
+    assert access["command"] == ["/ops/compose-access.sh"]
+    assert access["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    env = environment("access")
+    assert env["KAFKA_BOOTSTRAP"] == environment("ingest")["KAFKA_BOOTSTRAP_SERVERS"]
+    assert env["HUB_PASSWORD"] == environment("kafka")["HUB_PASSWORD"]
+    assert {password_variable(user) for user in compose_users()} <= set(env)
+
+
+def test_the_access_script_is_what_broker_access_derives() -> None:
+    assert SCRIPT.read_text() == render(), (
+        "ops/compose-access.sh is stale: run `.venv/bin/python -m ops.compose_access > "
+        "ops/compose-access.sh`"
+    )
+
+
+def _granted_by(script: str) -> set[AclBinding]:
+    """The bindings the script's kafka-acls.sh calls add: every operation given on every
+    resource given, for the principal (kafka-acls.sh's own semantics)."""
+    flags = {"--topic": Resource.TOPIC, "--group": Resource.GROUP}
+    flags["--transactional-id"] = Resource.TRANSACTIONAL_ID
+    granted = set()
+    for line in script.splitlines():
+        if not line.startswith("allow "):
+            continue
+        _, principal, *args = shlex.split(line)
+        pairs = list(zip(args[::2], args[1::2], strict=True))
+        [pattern] = [
+            Pattern(value.upper()) for flag, value in pairs if flag == "--resource-pattern-type"
+        ]
+        operations = [Operation(value.upper()) for flag, value in pairs if flag == "--operation"]
+        resources = [(flags[flag], value) for flag, value in pairs if flag in flags]
+        assert len(pairs) == 1 + len(operations) + len(resources), line
+        granted |= {
+            AclBinding(principal, resource, name, operation, pattern)
+            for resource, name in resources
+            for operation in operations
+        }
+    return granted
+
+
+def test_the_access_script_grants_exactly_the_derived_bindings() -> None:
+    assert _granted_by(SCRIPT.read_text()) == set(compose_acls())
+
+
+def test_the_compose_hub_is_the_one_the_bindings_name() -> None:
+    """Default topic names and groups: no prefix, no other group in the services' settings or
+    the distributor's command; and the agency compose publishes for is an example agency."""
+    for service in ("ingest", "distributor"):
+        assert HubNames.of(settings_of(service)) == HubNames()
+    assert "--group" not in SERVICES["distributor"]["command"]
+    assert set(settings_of("ingest").agencies) <= set(compose_agencies())
 
 
 def test_the_services_run_the_hub_commands_with_the_example_policy() -> None:
@@ -189,6 +273,15 @@ def _free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
+TOOLS = {
+    "kafka-storage.sh": "kafka.tools.StorageTool",
+    "kafka-server-start.sh": "kafka.Kafka",
+    "kafka-configs.sh": "kafka.admin.ConfigCommand",
+    "kafka-acls.sh": "org.apache.kafka.tools.AclCommand",
+}
+"""The image's scripts the compose services run, and the main class each starts."""
+
+
 @contextlib.contextmanager
 def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     """The kafka service's start script run on this machine: its bootstrap address, the
@@ -196,10 +289,7 @@ def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[by
     libs = fetch_kafka()
     java = _java()
     client, host, controller = _free_ports(3)
-    for tool, main in [
-        ("kafka-storage.sh", "kafka.tools.StorageTool"),
-        ("kafka-server-start.sh", "kafka.Kafka"),
-    ]:
+    for tool, main in TOOLS.items():
         shim = folder / tool
         shim.write_text(
             f'#!/bin/sh\nexec {java} -Xmx512m -cp "{libs}/*" '
@@ -242,7 +332,7 @@ def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[by
 
 
 @pytest.mark.slow
-async def test_the_compose_kafka_starts_with_scram_and_lets_the_hub_create_its_topics(
+async def test_the_compose_kafka_and_access_scripts_let_each_service_start_as_itself(
     tmp_path: Path,
 ) -> None:
     with compose_kafka(tmp_path) as (bootstrap, client_properties, process):
@@ -259,8 +349,44 @@ async def test_the_compose_kafka_starts_with_scram_and_lets_the_hub_create_its_t
             assert process.poll() is None, f"the broker exited:\n{log}"
             assert time.monotonic() < deadline, f"the health check never passed:\n{log}"
             await asyncio.sleep(1)
-        created = await ensure_declared_topics(hub)
-        assert TopicNames().dlq in created
+        access = await asyncio.to_thread(_run_access_script, tmp_path, bootstrap)
+        assert access.returncode == 0, access.stdout[-4000:]
+        assert set(compose_acls()) <= await asyncio.to_thread(listed_acls, hub)
+
+        def login(service: str) -> Settings:
+            return settings_of(service).model_copy(update={"bootstrap_servers": bootstrap})
+
+        topics = TopicNames()
+        # `notices topics create` in the ingest service, then the distributor at its start.
+        created = await ensure_declared_topics(login("ingest"))
+        assert {topics.dlq, topics.raw("interpol")} <= set(created)
+        recipients = compose_agencies()
+        created = await ensure_declared_topics(login("distributor"), recipients)
+        assert set(created) == {topics.deliver(agency) for agency in recipients}
+        # The subscriber's agency sees its topic once the broker has its partitions' leaders.
+        deadline = time.monotonic() + 30
+        while not await partitions_of(login("subscriber"), topics.deliver("de-bka")):
+            assert time.monotonic() < deadline, "de-bka never saw its deliver topic"
+            await asyncio.sleep(0.2)
+
+
+def _run_access_script(folder: Path, bootstrap: str) -> subprocess.CompletedProcess[str]:
+    """The access service's script with the tools of ``compose_kafka``'s folder."""
+    script = SCRIPT.read_text()
+    moved = {"tools=/opt/kafka/bin": f"tools={folder}", "hub=/tmp/": f"hub={folder}/"}
+    for image_path, here in moved.items():
+        assert image_path in script, image_path
+        script = script.replace(image_path, here)
+    env = {**os.environ, **environment("access"), "KAFKA_BOOTSTRAP": bootstrap}
+    return subprocess.run(
+        ["bash", "-c", script],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 def _health_check(bootstrap: str, client_properties: Path) -> subprocess.CompletedProcess[str]:
