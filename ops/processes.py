@@ -28,15 +28,22 @@ def require_tool(
     return path
 
 
-def pick_ports(port: int | None) -> tuple[int, int]:
-    """``port`` (or a free one) and a second free one. Both sockets stay bound until both
-    numbers are known, so they cannot coincide."""
+def free_ports(count: int) -> list[int]:
+    """``count`` free loopback ports. The sockets stay bound until every number is known, so
+    no two coincide."""
     with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(2 if port is None else 1)]
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
         for sock in sockets:
             sock.bind(("127.0.0.1", 0))
-        free = [sock.getsockname()[1] for sock in sockets]
-    return (free[0], free[1]) if port is None else (port, free[0])
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def pick_ports(port: int | None) -> tuple[int, int]:
+    """``port`` (or a free one) and a second free one, never the same."""
+    if port is None:
+        first, second = free_ports(2)
+        return first, second
+    return port, free_ports(1)[0]
 
 
 def log_tail(path: Path, n: int) -> list[str]:

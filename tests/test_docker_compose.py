@@ -19,7 +19,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -45,6 +44,7 @@ from ops.compose_access import (
 )
 from ops.kafka_jars import KAFKA_VERSION, fetch_kafka
 from ops.local_kafka import HUB_USER, LOG4J_CONFIG
+from ops.processes import free_ports
 from ops.registry import APICURIO_VERSION
 from tests.conftest import REPO_ROOT
 
@@ -265,14 +265,6 @@ def _java() -> str:
     return java
 
 
-def _free_ports(count: int) -> list[int]:
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
 TOOLS = {
     "kafka-storage.sh": "kafka.tools.StorageTool",
     "kafka-server-start.sh": "kafka.Kafka",
@@ -288,7 +280,7 @@ def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[by
     client.properties its health check uses, and its process."""
     libs = fetch_kafka()
     java = _java()
-    client, host, controller = _free_ports(3)
+    client, host, controller = free_ports(3)
     for tool, main in TOOLS.items():
         shim = folder / tool
         shim.write_text(

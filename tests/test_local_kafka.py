@@ -20,6 +20,7 @@ from broker.kafka_clients import new_admin, new_consumer, new_producer
 from broker.settings import Settings
 from broker.topics import TopicNames
 from ops.local_kafka import load_running, start_kafka
+from ops.processes import free_ports
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -93,13 +94,6 @@ def test_broker_that_cannot_bind_its_port_reports_its_own_error(tmp_path: Path) 
     assert load_running(data_dir) is None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def _login(exports: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """What ``eval "$(notices kafka env)"`` gives the next command."""
     for line in exports.splitlines():
@@ -135,7 +129,7 @@ def test_kafka_commands_grant_agencies_and_keep_their_logins_across_a_restart(
     def kafka(*args: str) -> Result:
         return runner.invoke(app, ["kafka", *args, "--data-dir", str(data_dir)])
 
-    up = kafka("up", "--port", str(_free_port()), "--agency", "fr")
+    up = kafka("up", "--port", str(free_ports(1)[0]), "--agency", "fr")
     assert up.exit_code == 0, up.output
     try:
         assert "agencies: fr" in " ".join(up.output.split())
@@ -153,7 +147,7 @@ def test_kafka_commands_grant_agencies_and_keep_their_logins_across_a_restart(
     finally:
         assert kafka("down").exit_code == 0
 
-    again = kafka("up", "--port", str(_free_port()))
+    again = kafka("up", "--port", str(free_ports(1)[0]))
     assert again.exit_code == 0, again.output
     try:
         assert kafka("status").exit_code == 0

@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import math
 import re
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -42,6 +41,7 @@ from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from consumers.guard import DeliveryGuard
 from consumers.subscriber import Subscriber
+from ops.processes import free_ports
 from tests.conftest import REPO_ROOT
 from tests.kafka_helpers import SERDE, ingest_service, running, until
 from tests.test_distributor import AGENCIES, POLICY, notice, publish
@@ -76,14 +76,6 @@ AGENCY_A_COPY = Policy(
         ),
     ),
 )
-
-
-def free_ports(count: int) -> list[int]:
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def scrape_config(folder: Path, ports: dict[str, int]) -> Path:

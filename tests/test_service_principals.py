@@ -18,7 +18,6 @@ import dataclasses
 import datetime as dt
 import os
 import secrets
-import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -77,6 +76,7 @@ from broker.translation import DeadLetter, translate_record
 from ops.acls import apply_acls, upsert_scram_users
 from ops.kafka_jars import KAFKA_VERSION, default_cache_dir
 from ops.local_kafka import HUB_USER
+from ops.processes import free_ports
 from tests.conftest import FIXTURES, REPO_ROOT, KafkaUnderTest
 from tests.kafka_helpers import SERDE, WAIT, ingest_service, read_records, receive, running
 from tests.samples import sample_notice
@@ -546,13 +546,6 @@ def no_cluster_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @contextlib.contextmanager
 def _local_broker_in(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """`notices kafka up` in a cache folder of the test's own (the jars shared with the real
@@ -561,7 +554,9 @@ def _local_broker_in(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     cache.mkdir()
     (cache / jars.name).symlink_to(jars)
     monkeypatch.setenv("NOTICES_CACHE_DIR", str(cache))
-    up = runner.invoke(app, ["kafka", "up", "--port", str(_free_port()), "--agency", "interpol"])
+    up = runner.invoke(
+        app, ["kafka", "up", "--port", str(free_ports(1)[0]), "--agency", "interpol"]
+    )
     assert up.exit_code == 0, up.output
     try:
         yield
