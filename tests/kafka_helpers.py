@@ -11,8 +11,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from adapters.registry import default_registry
 from broker.ingest import IngestService
-from broker.kafka_clients import new_consumer
+from broker.kafka_clients import new_consumer, new_producer
 from broker.models import NoticeEnvelope
+from broker.raw import publish_raw
 from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
@@ -21,6 +22,7 @@ from consumers.subscriber import Subscriber
 
 WAIT = 60.0
 SERDE = NoticeSerde(SchemaCatalog.from_directory())
+INTERPOL_FORMAT = "interpol-notice-json"
 
 
 @contextlib.asynccontextmanager
@@ -87,3 +89,23 @@ async def until(condition: Any, what: str) -> None:
     while not condition():
         assert loop.time() < deadline, f"timed out after {WAIT:.0f} s waiting for {what}"
         await asyncio.sleep(0.05)
+
+
+async def publish_payloads(
+    settings: Settings, *payloads: bytes, agency: str = "interpol", fmt: str = INTERPOL_FORMAT
+) -> None:
+    """Publish raw payloads to ``raw.<agency>`` as its liaison system would, logged in as
+    ``settings`` say."""
+    producer = new_producer(settings, role="test-liaison")
+    await producer.start()
+    try:
+        for payload in payloads:
+            await publish_raw(
+                producer,
+                TopicNames(settings.topic_prefix),
+                agency_id=agency,
+                fmt=fmt,
+                payload=payload,
+            )
+    finally:
+        await producer.stop()

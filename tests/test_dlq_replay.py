@@ -11,13 +11,12 @@ from adapters.interpol import InterpolAdapter
 from adapters.registry import AdapterRegistry, default_registry
 from broker.dlq_replay import replay_dlq
 from broker.ingest import IngestService
-from broker.kafka_clients import new_producer
 from broker.models import NoticeType
-from broker.raw import FORMAT_HEADER, header, publish_raw
+from broker.raw import FORMAT_HEADER, header
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from tests.conftest import FIXTURES
-from tests.kafka_helpers import SERDE, read_records, running
+from tests.kafka_helpers import SERDE, publish_payloads, read_records, running
 
 pytestmark = pytest.mark.kafka
 
@@ -31,23 +30,13 @@ class FixedAdapter(InterpolAdapter):
     formats: tuple[str, ...] = (NEW_FORMAT,)
 
 
-async def publish(settings: Settings, payload: bytes, fmt: str) -> None:
-    producer = new_producer(settings, role="test-liaison")
-    await producer.start()
-    try:
-        topics = TopicNames(settings.topic_prefix)
-        await publish_raw(producer, topics, agency_id="interpol", fmt=fmt, payload=payload)
-    finally:
-        await producer.stop()
-
-
 async def test_replay_sends_dead_letters_back_and_the_fixed_service_translates_them(
     settings: Settings,
 ) -> None:
     topics = TopicNames(settings.topic_prefix)
     await ensure_declared_topics(settings)
     settings = settings.model_copy(update={"ingest_group_id": f"ingest-{uuid.uuid4().hex[:8]}"})
-    await publish(settings, PAGE.read_bytes(), NEW_FORMAT)
+    await publish_payloads(settings, PAGE.read_bytes(), fmt=NEW_FORMAT)
 
     before_fix = IngestService(settings, registry=default_registry(), serde=SERDE)
     async with running(before_fix.run()):

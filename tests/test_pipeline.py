@@ -13,15 +13,17 @@ import pytest
 from broker.kafka_clients import new_producer
 from broker.models import MsgType, NoticeEnvelope, PartialDate, WantedPersonNotice
 from broker.publisher import NoticePublisher
-from broker.raw import FORMAT_HEADER, header, publish_raw
+from broker.raw import FORMAT_HEADER, header
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from consumers.sinks import JsonLinesSink
 from consumers.subscriber import Subscriber
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.kafka_helpers import (
+    INTERPOL_FORMAT,
     SERDE,
     ingest_service,
+    publish_payloads,
     read_records,
     receive,
     running,
@@ -32,23 +34,6 @@ from tests.samples import sample_notice
 pytestmark = pytest.mark.kafka
 
 RED_LIST = FIXTURES / "wanted" / "interpol_red_notices_list_page1_2021-12-11.json"
-FORMAT = "interpol-notice-json"
-
-
-async def publish_payloads(settings: Settings, *payloads: bytes, agency: str = "interpol") -> None:
-    producer = new_producer(settings, role="test-liaison")
-    await producer.start()
-    try:
-        for payload in payloads:
-            await publish_raw(
-                producer,
-                TopicNames(settings.topic_prefix),
-                agency_id=agency,
-                fmt=FORMAT,
-                payload=payload,
-            )
-    finally:
-        await producer.stop()
 
 
 def group() -> str:
@@ -66,7 +51,7 @@ async def test_interpol_red_list_page_arrives_as_20_wanted_person_notices(
         received = await receive(settings, 20, group_id=group())
 
     assert len(received) == 20
-    assert service.stats.translated == {FORMAT: 20}
+    assert service.stats.translated == {INTERPOL_FORMAT: 20}
     assert service.stats.unmapped_fields == {}, "every field of the real page is read"
     by_entity = {notice.source.original_id: notice for notice in received}
     assert set(by_entity) == {item["entity_id"] for item in source}
@@ -118,7 +103,7 @@ async def test_malformed_payload_is_dead_lettered_and_the_next_one_goes_through(
         assert not task.done(), "the ingest service must keep running after a bad payload"
 
     assert letter.value == broken
-    assert header(letter.headers, FORMAT_HEADER) == FORMAT
+    assert header(letter.headers, FORMAT_HEADER) == INTERPOL_FORMAT
     assert header(letter.headers, "dlq.topic") == topics.raw("interpol")
     assert "line 1" in header(letter.headers, "dlq.where")
     assert header(letter.headers, "dlq.reason")

@@ -32,18 +32,16 @@ import yaml
 from broker import models as m
 from broker.distributor import DistributorService
 from broker.embargo import EmbargoReleaser
-from broker.kafka_clients import new_producer
 from broker.metrics_server import serve_distributor, serve_ingest, serve_subscriber
 from broker.models import NoticeEnvelope
 from broker.policy.profiles import GroupDefinition, Policy, RecipientProfile
-from broker.raw import publish_raw
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from consumers.guard import DeliveryGuard
 from consumers.subscriber import Subscriber
 from ops.processes import free_ports
 from tests.conftest import REPO_ROOT
-from tests.kafka_helpers import SERDE, ingest_service, running, until
+from tests.kafka_helpers import SERDE, ingest_service, publish_payloads, running, until
 from tests.test_distributor import AGENCIES, POLICY, notice, publish
 from tests.test_promtool import ALERTS, CONFIG, prometheus_tool
 
@@ -51,7 +49,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 DASHBOARD = REPO_ROOT / "ops" / "grafana" / "dashboards" / "notice-broker.json"
 EXAMPLES = REPO_ROOT / "examples" / "interpol"
-FORMAT = "interpol-notice-json"
 JOBS = ("notices-ingest", "notices-distributor", "notices-subscriber")
 FIRST_ROUND = 3 + 1
 """Notices in the first round of raw payloads, each of which agency-a receives."""
@@ -215,22 +212,6 @@ def raw_payloads() -> tuple[list[bytes], list[bytes], int]:
     return first, second, FIRST_ROUND + 1 + 1
 
 
-async def publish_raw_payloads(settings: Settings, payloads: list[bytes]) -> None:
-    producer = new_producer(settings, role="test-liaison")
-    await producer.start()
-    try:
-        for payload in payloads:
-            await publish_raw(
-                producer,
-                TopicNames(settings.topic_prefix),
-                agency_id="interpol",
-                fmt=FORMAT,
-                payload=payload,
-            )
-    finally:
-        await producer.stop()
-
-
 def canonical_notices(now: dt.datetime) -> tuple[list[NoticeEnvelope], int]:
     """Notices published by a liaison system that runs the adapters itself: one for agency-a,
     one it is refused on arrival, one under embargo (long enough to be deferred on a busy
@@ -292,7 +273,7 @@ async def test_a_real_prometheus_scrapes_the_hub_and_every_dashboard_query_retur
             await until_prometheus(base, 'sum(up{job=~"notices-.*"})', lambda v: v == 3, "up")
 
             first, second, expected = raw_payloads()
-            await publish_raw_payloads(settings, first)
+            await publish_payloads(settings, *first)
             await until_prometheus(
                 base, "sum(notices_translation_failures_total)", lambda v: v == 1, "a failure"
             )
@@ -308,7 +289,7 @@ async def test_a_real_prometheus_scrapes_the_hub_and_every_dashboard_query_retur
                 lambda v: v > 0 and v == sum(distributor.stats.deliveries.values()),
                 "the first round's deliveries",
             )
-            await publish_raw_payloads(settings, second)
+            await publish_payloads(settings, *second)
             notices, reaching_a = canonical_notices(dt.datetime.now(dt.UTC))
             await publish(settings, *notices)
             expected += reaching_a

@@ -68,7 +68,6 @@ from broker.lag import DlqCounter
 from broker.list_loader import ListLoader
 from broker.policy.profiles import GroupDefinition, Policy, RecipientProfile
 from broker.publisher import NoticePublisher
-from broker.raw import publish_raw
 from broker.settings import Settings
 from broker.topic_reader import partitions_of
 from broker.topics import TopicNames, ensure_declared_topics
@@ -78,11 +77,19 @@ from ops.kafka_jars import KAFKA_VERSION, default_cache_dir
 from ops.local_kafka import HUB_USER
 from ops.processes import free_ports
 from tests.conftest import FIXTURES, REPO_ROOT, KafkaUnderTest
-from tests.kafka_helpers import SERDE, WAIT, ingest_service, read_records, receive, running
+from tests.kafka_helpers import (
+    INTERPOL_FORMAT,
+    SERDE,
+    WAIT,
+    ingest_service,
+    publish_payloads,
+    read_records,
+    receive,
+    running,
+)
 from tests.samples import sample_notice
 
 PUBLISHER, RECIPIENT = "agency-a", "agency-b"
-INTERPOL_FORMAT = "interpol-notice-json"
 PAYLOAD = REPO_ROOT / "examples" / "interpol" / "red_notice_detail.json"
 BROKEN = REPO_ROOT / "examples" / "interpol" / "zz-broken-truncated.json"
 UN_LIST = FIXTURES / "sanctions" / "un_sc_consolidated_2020-03-20_excerpt.xml"
@@ -311,22 +318,6 @@ async def _topic_exists(settings: Settings, topic: str) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _publish_raw(agency: Settings, agency_id: str, *payloads: bytes) -> None:
-    producer = new_producer(agency, role="test-liaison")
-    await producer.start()
-    try:
-        for payload in payloads:
-            await publish_raw(
-                producer,
-                TopicNames(agency.topic_prefix),
-                agency_id=agency_id,
-                fmt=INTERPOL_FORMAT,
-                payload=payload,
-            )
-    finally:
-        await producer.stop()
-
-
 def _notices_in(payload: bytes) -> int:
     ctx = TranslationContext(
         INTERPOL_FORMAT, m.Originator(agency_id=PUBLISHER), dt.datetime.now(dt.UTC), payload
@@ -356,7 +347,7 @@ async def test_a_payload_goes_from_agency_to_agency_through_services_under_their
     async with running(ingest.run()), running(distributor.run()):
         await _topic_exists(login(PUBLISHER), topics.raw(PUBLISHER))
         await _topic_exists(recipient, topics.deliver(RECIPIENT))
-        await _publish_raw(login(PUBLISHER), PUBLISHER, payload, BROKEN.read_bytes())
+        await publish_payloads(login(PUBLISHER), payload, BROKEN.read_bytes(), agency=PUBLISHER)
         received = await receive(
             recipient,
             expected,
