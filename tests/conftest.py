@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from broker.errors import BrokerStartError, LocalKafkaError
 from broker.settings import Settings
@@ -45,6 +46,14 @@ class KafkaUnderTest:
 
     hub: Settings
     passwords: Mapping[str, str] = field(default_factory=dict)
+
+    def agency_login(self, base: Settings, user: str, password: str | None = None) -> Settings:
+        """``base`` (a test's hub) logged in as agency ``user``, where agencies connect.
+
+        ``password`` overrides the user's own, to try a wrong one.
+        """
+        secret = SecretStr(password or self.passwords[user])
+        return base.model_copy(update={"sasl_username": user, "sasl_password": secret})
 
 
 def _docker_engine_answers() -> bool:

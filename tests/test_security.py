@@ -163,8 +163,7 @@ async def login(kafka_under_test: KafkaUnderTest, settings: Settings) -> Login:
         await write(settings, topic, f"for {topic}".encode())
 
     def as_user(user: str, password: str | None = None) -> Settings:
-        secret = SecretStr(password or kafka_under_test.passwords[user])
-        return settings.model_copy(update={"sasl_username": user, "sasl_password": secret})
+        return kafka_under_test.agency_login(settings, user, password)
 
     return as_user
 
