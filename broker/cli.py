@@ -180,8 +180,10 @@ def kafka_env(
     with errors_as_one_line():
         login = broker.client_settings(user=user)
     fields = ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_username")
-    for name, value in login.to_env(*fields, "sasl_password").items():
+    for name, value in login.to_env(*fields, "sasl_password", "ssl_cafile").items():
         typer.echo(f"export {name}={shlex.quote(value)}")
+    if login.ssl_cafile is None:  # an agency's CA from an earlier eval would contradict it
+        typer.echo("unset NOTICES_SSL_CAFILE")
 
 
 def _running_broker(data_dir: Path | None) -> local_kafka.LocalKafka:
@@ -196,7 +198,12 @@ def _print_access(broker: local_kafka.LocalKafka) -> None:
     with errors_as_one_line():
         agencies = broker.credentials().agencies
     console.print(
-        f"SASL_PLAINTEXT with SCRAM-SHA-512; User:{local_kafka.HUB_USER} is a super user; "
+        f"hub and services: SASL_PLAINTEXT on {broker.bootstrap_servers}; agencies: SASL_SSL on "
+        f"{broker.agency_bootstrap_servers}, the broker's certificate signed by the CA in "
+        f"{broker.tls.ca_cert}; SCRAM-SHA-512 on both"
+    )
+    console.print(
+        f"User:{local_kafka.HUB_USER} is a super user; "
         f"services: {', '.join(SERVICE_USERS)}; agencies: {', '.join(agencies) or 'none'}"
     )
     console.print(

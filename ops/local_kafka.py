@@ -12,6 +12,13 @@ gives them the ACLs ``broker.access`` derives, through ``ops.acls``. The control
 stays PLAINTEXT on 127.0.0.1, where Kafka names its peer ``User:ANONYMOUS``, so that principal
 is a super user too: it is how the broker half of this one JVM talks to its controller half.
 
+Agencies connect on a listener of their own, ``AGENCY``: SASL_SSL with the same SCRAM logins,
+its certificate signed by a CA made for this data folder (``ops.tls``, in ``tls/``; agencies
+verify the broker against ``tls/ca.pem``), so a plaintext client is refused there. The hub and
+its services stay on ``CLIENT`` (SASL_PLAINTEXT on 127.0.0.1): they run beside the broker, their
+traffic never leaves the loopback, and the hub's inter-broker login and the readiness probe
+then need no CA. A deployment whose services reach Kafka across a network gives them TLS too.
+
 The passwords are generated when the storage is formatted and belong to it: they are kept in
 ``credentials.json`` (mode 0600) beside the storage, outlive a stop, and serve every restart.
 """
@@ -45,12 +52,13 @@ from ops.acls import apply_acls, upsert_scram_users
 from ops.kafka_jars import KAFKA_VERSION, default_cache_dir, fetch_kafka
 from ops.processes import (
     POLL_SECONDS,
+    free_ports,
     is_our_process,
     log_tail,
-    pick_ports,
     require_tool,
     stop_process,
 )
+from ops.tls import TlsFiles, ensure_tls
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +77,9 @@ _TAIL_LINES = 20
 _PROBE_TIMEOUT_MS = 3000
 _CLIENT_LISTENER = "CLIENT"
 _PROTOCOL = "SASL_PLAINTEXT"
+_AGENCY_LISTENER = "AGENCY"
+_AGENCY_PROTOCOL = "SASL_SSL"
+_TLS_DIR = "tls"
 _MECHANISM = "SCRAM-SHA-512"
 
 HUB_USER = "hub"
@@ -146,6 +157,7 @@ class LocalKafka:
     data_dir: Path
     port: int
     controller_port: int
+    agency_port: int
     pid: int
     log_path: Path
     version: str = KAFKA_VERSION
@@ -154,6 +166,14 @@ class LocalKafka:
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def agency_bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.agency_port}"
+
+    @property
+    def tls(self) -> TlsFiles:
+        return TlsFiles(self.data_dir / _TLS_DIR)
 
     @property
     def config_path(self) -> Path:
@@ -168,7 +188,9 @@ class LocalKafka:
         return _read_credentials(self.data_dir)
 
     def client_settings(self, base: Settings | None = None, *, user: str = HUB_USER) -> Settings:
-        """``base`` pointed at this broker and logged in as ``user`` (the hub by default).
+        """``base`` pointed at this broker and logged in as ``user`` (the hub by default):
+        an agency on the agency listener over TLS, verifying the broker against this folder's
+        CA; the hub and its services on the internal listener.
 
         Without ``base``, the defaults: not ``Settings()``, so that a stray ``NOTICES_``
         variable in the caller's environment cannot break starting or probing the broker.
@@ -176,14 +198,17 @@ class LocalKafka:
         passwords = self.credentials().passwords
         if user not in passwords:
             raise LocalKafkaError(f"the broker in {self.data_dir} has no user {user!r}")
+        agency = user not in {HUB_USER, *SERVICE_USERS}
         return (base or Settings.model_construct()).model_copy(
             update={
-                "bootstrap_servers": self.bootstrap_servers,
-                "security_protocol": _PROTOCOL,
+                "bootstrap_servers": (
+                    self.agency_bootstrap_servers if agency else self.bootstrap_servers
+                ),
+                "security_protocol": _AGENCY_PROTOCOL if agency else _PROTOCOL,
                 "sasl_mechanism": _MECHANISM,
                 "sasl_username": user,
                 "sasl_password": SecretStr(passwords[user]),
-                "ssl_cafile": None,
+                "ssl_cafile": self.tls.ca_cert if agency else None,
             }
         )
 
@@ -211,6 +236,7 @@ def load_running(data_dir: Path) -> LocalKafka | None:
         data_dir=data_dir,
         port=int(state["port"]),
         controller_port=int(state["controller_port"]),
+        agency_port=int(state["agency_port"]),
         pid=int(state["pid"]),
         log_path=Path(state["log_path"]),
         version=str(state["version"]),
@@ -222,6 +248,8 @@ def start_kafka(
     data_dir: Path,
     *,
     port: int | None = None,
+    agency_port: int | None = None,
+    advertised_port: int | None = None,
     agencies: Iterable[str] = (),
     version: str = KAFKA_VERSION,
     heap: str = "512m",
@@ -252,7 +280,8 @@ def start_kafka(
             f"{running.bootstrap_servers}; stop it first"
         )
     data_dir.mkdir(parents=True, exist_ok=True)
-    port, controller_port = pick_ports(port)
+    port, controller_port, agency_port = _ports(port, agency_port)
+    tls = ensure_tls(data_dir / _TLS_DIR)
     log_dir = data_dir / _LOG_DIRS
     if _is_formatted(log_dir):
         credentials = _read_credentials(data_dir)
@@ -260,11 +289,17 @@ def start_kafka(
         credentials = Credentials({}).with_users([HUB_USER, *SERVICE_USERS, *agencies])
         _write_credentials(data_dir, credentials)
     config = data_dir / _CONFIG_FILE
-    _write_private(
-        config, _server_properties(data_dir, port, controller_port, credentials.hub_password)
+    properties = _server_properties(
+        data_dir,
+        port,
+        controller_port,
+        credentials.hub_password,
+        advertised_port=advertised_port,
+        agency=(agency_port, tls),
     )
+    _write_private(config, properties)
     _format_storage(java, libs, config, log_dir, credentials)
-    kafka = _spawn(java, libs, data_dir, port, controller_port, heap, version)
+    kafka = _spawn(java, libs, data_dir, port, controller_port, agency_port, heap, version)
     try:
         _write_state(kafka)
         _wait_until_ready(kafka, timeout)
@@ -308,8 +343,24 @@ def _is_formatted(log_dir: Path) -> bool:
     return (log_dir / "meta.properties").is_file()
 
 
-def _server_properties(data_dir: Path, port: int, controller_port: int, hub_password: str) -> str:
-    """Holds the hub's password (the broker's own login), so it is written for the owner only."""
+def _server_properties(
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    hub_password: str,
+    *,
+    advertised_port: int | None = None,
+    overrides: Mapping[str, str] | None = None,
+    agency: tuple[int, TlsFiles] | None = None,
+) -> str:
+    """Holds the hub's password (the broker's own login), so it is written for the owner only.
+
+    ``agency`` adds the agencies' TLS listener on that port with that key and CA.
+
+    ``advertised_port`` sends clients elsewhere than the broker's own port (a fault-injecting
+    proxy in front of it); ``overrides`` turn this single node into one of a cluster
+    (``ops.kafka_cluster``: node id, voters, replication).
+    """
     client = _CLIENT_LISTENER
     jaas = (
         "org.apache.kafka.common.security.scram.ScramLoginModule required "
@@ -320,7 +371,7 @@ def _server_properties(data_dir: Path, port: int, controller_port: int, hub_pass
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
         "listeners": f"{client}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        "advertised.listeners": f"{client}://127.0.0.1:{port}",
+        "advertised.listeners": f"{client}://127.0.0.1:{advertised_port or port}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": client,
         "listener.security.protocol.map": f"{client}:{_PROTOCOL},CONTROLLER:PLAINTEXT",
@@ -339,9 +390,50 @@ def _server_properties(data_dir: Path, port: int, controller_port: int, hub_pass
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
+        **(overrides or {}),
     }
+    if agency is not None:
+        settings |= _agency_listener(settings, *agency, jaas=jaas)
     lines = [f"{key}={value}" for key, value in settings.items()]
     return "# Written by ops/local_kafka.py on every start.\n" + "\n".join(lines) + "\n"
+
+
+def _agency_listener(
+    settings: Mapping[str, str], port: int, tls: TlsFiles, *, jaas: str
+) -> dict[str, str]:
+    """``settings`` with the AGENCY listener added: SASL_SSL, the same SCRAM users, and the
+    broker's key and certificate and the CA as PEM files (Kafka reads PEM stores, KIP-651).
+
+    Every SASL listener needs a JAAS entry of its mechanism's login module, even one the broker
+    never logs in from. No client certificates are asked for: agencies log in with SCRAM.
+    """
+    name = _AGENCY_LISTENER
+    prefix = f"listener.name.{name.lower()}"
+    protocols = settings["listener.security.protocol.map"]
+    return {
+        "listeners": f"{settings['listeners']},{name}://127.0.0.1:{port}",
+        "advertised.listeners": f"{settings['advertised.listeners']},{name}://127.0.0.1:{port}",
+        "listener.security.protocol.map": f"{protocols},{name}:{_AGENCY_PROTOCOL}",
+        f"{prefix}.{_MECHANISM.lower()}.sasl.jaas.config": jaas,
+        f"{prefix}.ssl.keystore.type": "PEM",
+        f"{prefix}.ssl.keystore.location": str(tls.keystore),
+        f"{prefix}.ssl.truststore.type": "PEM",
+        f"{prefix}.ssl.truststore.location": str(tls.ca_cert),
+        f"{prefix}.ssl.client.auth": "none",
+    }
+
+
+def _ports(port: int | None, agency_port: int | None) -> tuple[int, int, int]:
+    """The client, controller and agency ports: those given, free ones for the rest, all
+    found at once so that no two coincide."""
+    free = iter(free_ports(3))
+    return port or next(free), next(free), agency_port or next(free)
+
+
+def new_cluster_id() -> str:
+    """What ``kafka-storage random-uuid`` prints, without starting a JVM for it. A cluster's
+    nodes share one, since each node's storage is formatted on its own."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
 
 def _java_command(java: str, libs: Path, *args: str, heap: str | None = None) -> list[str]:
@@ -363,7 +455,12 @@ def _java_command(java: str, libs: Path, *args: str, heap: str | None = None) ->
     reraise=True,
 )
 def _format_storage(
-    java: str, libs: Path, config: Path, log_dir: Path, credentials: Credentials
+    java: str,
+    libs: Path,
+    config: Path,
+    log_dir: Path,
+    credentials: Credentials,
+    cluster_id: str | None = None,
 ) -> None:
     """KRaft refuses unformatted storage; formatted storage is kept so a restart keeps its data.
 
@@ -377,7 +474,7 @@ def _format_storage(
         return
     # Without meta.properties nothing here is usable storage: only a failed format's leftovers.
     shutil.rmtree(log_dir, ignore_errors=True)
-    cluster_id = base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+    cluster_id = cluster_id or new_cluster_id()
     users = [
         arg
         for user, password in sorted(credentials.passwords.items())
@@ -402,6 +499,7 @@ def _spawn(
     data_dir: Path,
     port: int,
     controller_port: int,
+    agency_port: int,
     heap: str,
     version: str,
 ) -> LocalKafka:
@@ -420,6 +518,7 @@ def _spawn(
         data_dir=data_dir,
         port=port,
         controller_port=controller_port,
+        agency_port=agency_port,
         pid=process.pid,
         log_path=log_path,
         version=version,
@@ -433,6 +532,9 @@ def _write_state(kafka: LocalKafka) -> None:
         "port": kafka.port,
         "controller_port": kafka.controller_port,
         "bootstrap_servers": kafka.bootstrap_servers,
+        "agency_port": kafka.agency_port,
+        "agency_bootstrap_servers": kafka.agency_bootstrap_servers,
+        "ca_file": str(kafka.tls.ca_cert),
         "version": kafka.version,
         "log_path": str(kafka.log_path),
     }

@@ -42,18 +42,32 @@ SECURITY_FIELDS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl
 @dataclass(frozen=True)
 class KafkaUnderTest:
     """The broker of this session: the hub's settings, and the agency users' passwords
-    (none where the cluster does not authenticate)."""
+    (none where the cluster does not authenticate). The local broker also has a TLS listener
+    for agencies (``agency_bootstrap``), the CA that signed its certificate (``ca_file``) and a
+    log to read what it refused (``broker_log``)."""
 
     hub: Settings
     passwords: Mapping[str, str] = field(default_factory=dict)
+    agency_bootstrap: str | None = None
+    ca_file: Path | None = None
+    broker_log: Path | None = None
 
     def agency_login(self, base: Settings, user: str, password: str | None = None) -> Settings:
-        """``base`` (a test's hub) logged in as agency ``user``, where agencies connect.
+        """``base`` (a test's hub) logged in as agency ``user``, where agencies connect: the
+        local broker's SASL_SSL listener, verifying its certificate against its CA; elsewhere
+        the cluster's one listener.
 
         ``password`` overrides the user's own, to try a wrong one.
         """
         secret = SecretStr(password or self.passwords[user])
-        return base.model_copy(update={"sasl_username": user, "sasl_password": secret})
+        login: dict[str, object] = {"sasl_username": user, "sasl_password": secret}
+        if self.agency_bootstrap is not None:
+            login |= {
+                "bootstrap_servers": self.agency_bootstrap,
+                "security_protocol": "SASL_SSL",
+                "ssl_cafile": self.ca_file,
+            }
+        return base.model_copy(update=login)
 
 
 def _docker_engine_answers() -> bool:
@@ -92,7 +106,13 @@ def _kafka_under_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kafk
     except (BrokerStartError, LocalKafkaError) as exc:
         pytest.fail(f"the test broker did not start:\n{exc}", pytrace=False)
     try:
-        yield KafkaUnderTest(broker.client_settings(Settings()), broker.credentials().passwords)
+        yield KafkaUnderTest(
+            broker.client_settings(Settings()),
+            broker.credentials().passwords,
+            agency_bootstrap=broker.agency_bootstrap_servers,
+            ca_file=broker.tls.ca_cert,
+            broker_log=broker.log_path,
+        )
     finally:
         broker.stop()
 

@@ -18,7 +18,6 @@ from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentReg
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from hypothesis import Phase, given, settings
-from pydantic import SecretStr
 
 from broker.access import agency_acls, agency_group
 from broker.kafka_clients import new_admin, new_producer
@@ -55,7 +54,8 @@ def drawn_notices(per_type: int = 3) -> list[NoticeEnvelope]:
 
 
 def confluent_config(settings: Settings) -> dict[str, Any]:
-    """librdkafka's names for the settings' bootstrap servers and login."""
+    """librdkafka's names for the settings' bootstrap servers, login and CA (librdkafka
+    verifies the broker's host name by default)."""
     config: dict[str, Any] = {"bootstrap.servers": settings.bootstrap_servers}
     if (login := settings.sasl_login) is not None:
         config |= {
@@ -64,6 +64,8 @@ def confluent_config(settings: Settings) -> dict[str, Any]:
             "sasl.username": login[0],
             "sasl.password": login[1],
         }
+    if settings.ssl_cafile is not None:
+        config["ssl.ca.location"] = str(settings.ssl_cafile)
     return config
 
 
@@ -137,8 +139,7 @@ async def test_an_agency_reads_its_deliveries_with_confluent_kafkas_deserializer
 
     agency = settings
     if kafka_under_test.passwords:
-        password = SecretStr(kafka_under_test.passwords[AGENCY])
-        agency = settings.model_copy(update={"sasl_username": AGENCY, "sasl_password": password})
+        agency = kafka_under_test.agency_login(settings, AGENCY)
     deserializer = AvroDeserializer(
         ConfluentRegistryClient({"url": registry_url}),
         reader_schema,

@@ -20,15 +20,20 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from aiokafka.errors import KafkaConnectionError
+from cryptography import x509
 
 from broker.access import DISTRIBUTOR, INGEST, AclBinding, HubNames, Operation, Pattern, Resource
+from broker.kafka_clients import new_admin
 from broker.policy.profiles import load_policy
 from broker.settings import Settings
 from broker.topic_reader import partitions_of
@@ -46,6 +51,7 @@ from ops.kafka_jars import KAFKA_VERSION, fetch_kafka
 from ops.local_kafka import HUB_USER, LOG4J_CONFIG
 from ops.processes import free_ports
 from ops.registry import APICURIO_VERSION
+from ops.tls import CA_FILE, KEYSTORE_FILE, subject_alt_names
 from tests.conftest import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
@@ -74,13 +80,37 @@ def host_ports(service: str) -> dict[int, int]:
 
 
 def mounts(service: str) -> dict[str, Path]:
-    """Container path -> the repository path bind-mounted there."""
+    """Container path -> the repository path bind-mounted there (named volumes: ``volumes``)."""
     found = {}
     for spec in SERVICES[service].get("volumes", []):
         source, target, *_ = spec.split(":")
         if source.startswith("./"):
             found[target] = REPO_ROOT / source
     return found
+
+
+def volumes(service: str) -> dict[str, tuple[str, bool]]:
+    """Container path -> the named volume mounted there, and whether read-only."""
+    found = {}
+    for spec in SERVICES[service].get("volumes", []):
+        source, target, *options = spec.split(":")
+        if source in COMPOSE.get("volumes", {}):
+            found[target] = (source, options == ["ro"])
+    return found
+
+
+def server_properties() -> dict[str, str]:
+    """The server.properties the kafka service's start script writes, as compose runs it."""
+    [script] = SERVICES["kafka"]["command"]
+    body = script.split("cat > /tmp/server.properties <<EOF\n", 1)[1].split("\nEOF", 1)[0]
+    lines = (line.strip() for line in body.splitlines())
+    return dict(line.split("=", 1) for line in lines if line)
+
+
+def tls_command() -> list[str]:
+    """The ``python -m ops.tls`` arguments of the tls service."""
+    [arguments] = re.findall(r"python -m ops\.tls ([^&]+?) &&", SERVICES["tls"]["command"])
+    return shlex.split(arguments)
 
 
 def settings_of(service: str) -> Settings:
@@ -94,7 +124,8 @@ def settings_of(service: str) -> Settings:
 
 
 def test_the_stack_is_kafka_the_hub_services_prometheus_and_grafana() -> None:
-    services = {"kafka", "access", "schema-registry", *HUB_SERVICES, "prometheus", "grafana"}
+    services = {"tls", "kafka", "access", "schema-registry", *HUB_SERVICES, "prometheus"}
+    services |= {"grafana"}
     assert set(SERVICES) == services
     registry = SERVICES["schema-registry"]["image"]
     assert registry == f"apicurio/apicurio-registry-mem:{APICURIO_VERSION}", "as ops/registry"
@@ -128,8 +159,14 @@ def test_each_hub_service_gets_the_settings_it_needs_to_log_in_and_be_scraped(
     }
     assert not unknown, f"variables no setting reads: {unknown}"
     settings = settings_of(service)
-    assert settings.bootstrap_servers == "kafka:9092"
-    assert settings.security_protocol == "SASL_PLAINTEXT"
+    if service == "subscriber":  # an agency: over TLS, trusting the compose CA
+        assert settings.bootstrap_servers == "kafka:9094"
+        assert settings.security_protocol == "SASL_SSL"
+        assert settings.ssl_cafile == Path("/tls") / CA_FILE
+        assert volumes("subscriber")["/tls"] == ("kafka-tls", True)
+    else:
+        assert settings.bootstrap_servers == "kafka:9092"
+        assert settings.security_protocol == "SASL_PLAINTEXT"
     assert settings.sasl_mechanism == "SCRAM-SHA-512"
     user = LOGINS[service]
     assert settings.sasl_login == (user, environment("access")[password_variable(user)])
@@ -155,6 +192,38 @@ def test_the_access_service_runs_the_generated_script_once_kafka_answers() -> No
     assert env["KAFKA_BOOTSTRAP"] == environment("ingest")["KAFKA_BOOTSTRAP_SERVERS"]
     assert env["HUB_PASSWORD"] == environment("kafka")["HUB_PASSWORD"]
     assert {password_variable(user) for user in compose_users()} <= set(env)
+
+
+def test_agencies_connect_over_tls_with_the_ca_the_tls_service_makes() -> None:
+    """SASL_SSL on every listener outside the compose network's hub traffic, the broker's key
+    and the CA from the volume the one-shot tls service fills (for the name agencies inside
+    compose use), and Kafka started only once that service succeeded."""
+    tls = SERVICES["tls"]
+    assert mounts("tls")["/app"] == REPO_ROOT / "."
+    [folder, *hosts] = tls_command()
+    assert hosts == ["--host", "kafka"]
+    assert volumes("tls")[folder] == ("kafka-tls", False)
+    assert "chown -R 1000:1000 /tls" in tls["command"], "readable by the kafka image's user"
+    kafka = SERVICES["kafka"]
+    assert kafka["depends_on"] == {"tls": {"condition": "service_completed_successfully"}}
+    [(mount_point, (volume, read_only))] = volumes("kafka").items() - {
+        ("/var/lib/kafka/data", ("kafka-data", False))
+    }
+    assert (volume, read_only) == ("kafka-tls", True)
+    props = server_properties()
+    protocols = dict(pair.split(":") for pair in props["listener.security.protocol.map"].split(","))
+    assert protocols == {
+        "CLIENT": "SASL_PLAINTEXT",
+        "AGENCY": "SASL_SSL",
+        "HOST": "SASL_SSL",
+        "CONTROLLER": "PLAINTEXT",
+    }
+    advertised = dict(pair.split("://") for pair in props["advertised.listeners"].split(","))
+    assert advertised == {"CLIENT": "kafka:9092", "AGENCY": "kafka:9094", "HOST": "localhost:29092"}
+    assert host_ports("kafka") == {29092: 29092}, "only the TLS listener is published"
+    assert props["ssl.keystore.type"] == props["ssl.truststore.type"] == "PEM"
+    assert props["ssl.keystore.location"] == f"{mount_point}/{KEYSTORE_FILE}"
+    assert props["ssl.truststore.location"] == f"{mount_point}/{CA_FILE}"
 
 
 def test_the_access_script_is_what_broker_access_derives() -> None:
@@ -274,13 +343,44 @@ TOOLS = {
 """The image's scripts the compose services run, and the main class each starts."""
 
 
+@dataclass(frozen=True)
+class ComposeKafka:
+    """The kafka service run here: its listeners' addresses, the client.properties its health
+    check uses, the CA the tls service made, and its process."""
+
+    bootstrap: str
+    agency: str
+    host: str
+    client_properties: Path
+    ca_file: Path
+    process: subprocess.Popen[bytes]
+
+
+def _make_tls(folder: Path) -> Path:
+    """The tls service's ``python -m ops.tls`` (without its pip install and chown), into
+    ``folder``: the volume's contents."""
+    _, *hosts = tls_command()
+    made = subprocess.run(
+        [sys.executable, "-m", "ops.tls", str(folder), *hosts],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    [certificate] = x509.load_pem_x509_certificates((folder / KEYSTORE_FILE).read_bytes())
+    assert {"kafka", "localhost"} <= subject_alt_names(certificate), "the names clients use"
+    return folder
+
+
 @contextlib.contextmanager
-def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
-    """The kafka service's start script run on this machine: its bootstrap address, the
-    client.properties its health check uses, and its process."""
+def compose_kafka(folder: Path) -> Iterator[ComposeKafka]:
+    """The tls service's command and the kafka service's start script run on this machine."""
     libs = fetch_kafka()
     java = _java()
-    client, host, controller = free_ports(3)
+    client, agency, host, controller = free_ports(4)
+    [tls_mount] = {path for path, (volume, _) in volumes("kafka").items() if volume == "kafka-tls"}
+    tls = _make_tls(folder / "tls")
     for tool, main in TOOLS.items():
         shim = folder / tool
         shim.write_text(
@@ -291,9 +391,12 @@ def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[by
     [script] = SERVICES["kafka"]["command"]
     moved = {
         "CLIENT://:9092": f"CLIENT://127.0.0.1:{client}",
+        "AGENCY://:9094": f"AGENCY://127.0.0.1:{agency}",
         "HOST://:29092": f"HOST://127.0.0.1:{host}",
         "CLIENT://kafka:9092": f"CLIENT://127.0.0.1:{client}",
+        "AGENCY://kafka:9094": f"AGENCY://127.0.0.1:{agency}",
         "HOST://localhost:29092": f"HOST://127.0.0.1:{host}",
+        f"{tls_mount}/": f"{tls}/",
         "localhost:9093": f"127.0.0.1:{controller}",
         "/var/lib/kafka/data": str(folder / "data"),
         "/opt/kafka/bin/": f"{folder}/",
@@ -312,7 +415,14 @@ def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[by
             start_new_session=True,
         )
     try:
-        yield f"127.0.0.1:{client}", folder / "client.properties", process
+        yield ComposeKafka(
+            bootstrap=f"127.0.0.1:{client}",
+            agency=f"127.0.0.1:{agency}",
+            host=f"127.0.0.1:{host}",
+            client_properties=folder / "client.properties",
+            ca_file=tls / CA_FILE,
+            process=process,
+        )
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -327,7 +437,8 @@ def compose_kafka(folder: Path) -> Iterator[tuple[str, Path, subprocess.Popen[by
 async def test_the_compose_kafka_and_access_scripts_let_each_service_start_as_itself(
     tmp_path: Path,
 ) -> None:
-    with compose_kafka(tmp_path) as (bootstrap, client_properties, process):
+    with compose_kafka(tmp_path) as kafka:
+        bootstrap = kafka.bootstrap
         hub = Settings(
             bootstrap_servers=bootstrap,
             security_protocol="SASL_PLAINTEXT",
@@ -336,17 +447,25 @@ async def test_the_compose_kafka_and_access_scripts_let_each_service_start_as_it
             sasl_password=environment("kafka")["HUB_PASSWORD"],
         )
         deadline = time.monotonic() + 90
-        while (await asyncio.to_thread(_health_check, bootstrap, client_properties)).returncode:
+        while (
+            await asyncio.to_thread(_health_check, bootstrap, kafka.client_properties)
+        ).returncode:
             log = (tmp_path / "kafka.log").read_text()[-4000:]
-            assert process.poll() is None, f"the broker exited:\n{log}"
+            assert kafka.process.poll() is None, f"the broker exited:\n{log}"
             assert time.monotonic() < deadline, f"the health check never passed:\n{log}"
             await asyncio.sleep(1)
         access = await asyncio.to_thread(_run_access_script, tmp_path, bootstrap)
         assert access.returncode == 0, access.stdout[-4000:]
         assert set(compose_acls()) <= await asyncio.to_thread(listed_acls, hub)
 
+        moved = {"kafka:9092": bootstrap, "kafka:9094": kafka.agency}
+
         def login(service: str) -> Settings:
-            return settings_of(service).model_copy(update={"bootstrap_servers": bootstrap})
+            settings = settings_of(service)
+            update: dict[str, object] = {"bootstrap_servers": moved[settings.bootstrap_servers]}
+            if settings.ssl_cafile is not None:
+                update["ssl_cafile"] = kafka.ca_file
+            return settings.model_copy(update=update)
 
         topics = TopicNames()
         # `notices topics create` in the ingest service, then the distributor at its start.
@@ -360,6 +479,19 @@ async def test_the_compose_kafka_and_access_scripts_let_each_service_start_as_it
         while not await partitions_of(login("subscriber"), topics.deliver("de-bka")):
             assert time.monotonic() < deadline, "de-bka never saw its deliver topic"
             await asyncio.sleep(0.2)
+
+        # From the host: TLS with the compose CA is served, plaintext is refused.
+        from_host = login("subscriber").model_copy(update={"bootstrap_servers": kafka.host})
+        assert await partitions_of(from_host, topics.deliver("de-bka"))
+        plaintext = from_host.model_copy(
+            update={"security_protocol": "SASL_PLAINTEXT", "ssl_cafile": None}
+        )
+        admin = new_admin(plaintext, request_timeout_ms=5000)
+        try:
+            with pytest.raises(KafkaConnectionError, match="Unable to bootstrap"):
+                await admin.start()
+        finally:
+            await admin.close()
 
 
 def _run_access_script(folder: Path, bootstrap: str) -> subprocess.CompletedProcess[str]:

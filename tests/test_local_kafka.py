@@ -97,9 +97,12 @@ def test_broker_that_cannot_bind_its_port_reports_its_own_error(tmp_path: Path) 
 def _login(exports: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """What ``eval "$(notices kafka env)"`` gives the next command."""
     for line in exports.splitlines():
-        export, assignment = shlex.split(line)
-        assert export == "export"
-        monkeypatch.setenv(*assignment.split("=", 1))
+        command, argument = shlex.split(line)
+        if command == "unset":
+            monkeypatch.delenv(argument, raising=False)
+            continue
+        assert command == "export"
+        monkeypatch.setenv(*argument.split("=", 1))
     return Settings()
 
 
@@ -141,8 +144,13 @@ def test_kafka_commands_grant_agencies_and_keep_their_logins_across_a_restart(
         assert "the hub's own user" in refused.output and "Traceback" not in refused.output
         hub = _login(kafka("env").output, monkeypatch)
         de = _login(kafka("env", "--user", "de").output, monkeypatch)
+        assert (hub.security_protocol, hub.ssl_cafile) == ("SASL_PLAINTEXT", None)
+        ca = data_dir.resolve() / "tls" / "ca.pem"
+        assert (de.security_protocol, de.ssl_cafile) == ("SASL_SSL", ca), "agencies over TLS"
+        assert de.bootstrap_servers != hub.bootstrap_servers
         asyncio.run(_publish_raw(hub, de, "de"))
-        for private in ("credentials.json", "server.properties", "broker.json"):
+        private_files = ("credentials.json", "server.properties", "broker.json")
+        for private in (*private_files, "tls/ca-key.pem", "tls/broker.pem"):
             assert stat.S_IMODE((data_dir / private).stat().st_mode) == 0o600, private
     finally:
         assert kafka("down").exit_code == 0
@@ -150,7 +158,11 @@ def test_kafka_commands_grant_agencies_and_keep_their_logins_across_a_restart(
     again = kafka("up", "--port", str(free_ports(1)[0]))
     assert again.exit_code == 0, again.output
     try:
-        assert kafka("status").exit_code == 0
+        status = kafka("status")
+        assert status.exit_code == 0
+        said = " ".join(status.output.split())
+        assert "hub and services: SASL_PLAINTEXT on 127.0.0.1:" in said
+        assert "agencies: SASL_SSL on 127.0.0.1:" in said
         hub = _login(kafka("env").output, monkeypatch)
         de_again = _login(kafka("env", "--user", "de").output, monkeypatch)
         assert de_again.sasl_login == de.sasl_login

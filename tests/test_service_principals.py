@@ -302,6 +302,10 @@ async def login(kafka_under_test: KafkaUnderTest, hub_settings: Settings, names:
     await asyncio.to_thread(apply_acls, hub_settings, bindings)
 
     def as_user(user: str) -> Settings:
+        """Agencies where agencies connect (the local broker's TLS listener), services on the
+        hub's own listener."""
+        if user not in SERVICE_USERS:
+            return kafka_under_test.agency_login(hub_settings, user)
         return hub_settings.model_copy(
             update={"sasl_username": user, "sasl_password": SecretStr(passwords[user])}
         )
@@ -565,6 +569,7 @@ def test_commands_log_in_to_the_local_broker_as_their_own_principals(
     with _local_broker_in(tmp_path / "cache", monkeypatch):
         for user in (INGEST, DISTRIBUTOR, LISTS, DLQ_REPLAY, "interpol", HUB_USER):
             assert settings_for(user).sasl_username == user
+        assert settings_for("interpol").security_protocol == "SASL_SSL", "agencies over TLS"
         steps = [
             (["topics", "create"], "created:"),
             (
