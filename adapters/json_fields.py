@@ -5,10 +5,16 @@ is left at the end is what nothing mapped, and goes to the context's unmapped co
 change in a source's format shows up as a counter instead of as silently missing data. Every
 fault names its JSON path (``$.notices[3].entity_id``) or, for text that is not JSON, its
 line and column.
+
+A key given twice in one object is refused, not resolved: JSON leaves it to the reader which
+value counts, and one system reading the first ``"classification"`` where the hub reads the
+last would see another marking than the one the hub enforced.
 """
 
 from __future__ import annotations
 
+import json
+from collections import deque
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -127,14 +133,69 @@ def parse_json(ctx: TranslationContext) -> Any:
             where=_line_column(raw[: err.start].decode("utf-8")),
             reason=f"not UTF-8 ({err.reason}), which JSON must be",
         ) from err
+    text = text.removeprefix("\ufeff")
     try:
-        return orjson.loads(text.removeprefix("\ufeff"))
+        document = orjson.loads(text)
     except orjson.JSONDecodeError as err:
         raise TranslationError(
             format=ctx.format,
             where=f"line {err.lineno} column {err.colno}",
             reason=f"invalid JSON: {err.msg}",
         ) from err
+    if not _surely_unique_keys(text, document):
+        _refuse_duplicate_keys(text, ctx)
+    return document
+
+
+def _surely_unique_keys(text: str, document: Any) -> bool:
+    """Whether no object of ``text`` repeats a key, told cheaply from orjson's result (which
+    keeps the last of repeated keys without saying so); False only means "look closer".
+
+    Outside strings, a colon of valid JSON separates one member, and orjson writes every
+    colon of a string as is. So unless the text escapes a colon (``\\u003a``), the text and
+    the document written back hold equally many colons exactly when no member was dropped: a
+    dropped member takes its separator with it, and colons in strings only ever go with it.
+    """
+    if "\\u003" in text:
+        return False
+    try:
+        written = orjson.dumps(document)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
+        return False
+    return text.count(":") == written.count(b":")
+
+
+def _refuse_duplicate_keys(text: str, ctx: TranslationContext) -> None:
+    """Raise at a repeated key (the outermost first), by its JSON path. The slow path: the
+    standard library's parser hands over every member, repeated ones included."""
+    try:
+        document = json.loads(text, object_pairs_hook=_Members)
+    except RecursionError as err:
+        raise TranslationError(
+            format=ctx.format, where="$", reason="nested too deeply to check for repeated keys"
+        ) from err
+    pending: deque[tuple[str, Any]] = deque([("$", document)])
+    while pending:
+        path, value = pending.popleft()
+        if isinstance(value, _Members):
+            seen: set[str] = set()
+            for key, member in value:
+                where = f"{path}.{key}"
+                if key in seen:
+                    raise TranslationError(
+                        format=ctx.format,
+                        where=where,
+                        reason=f"duplicate key {key!r}: refused rather than resolved, since "
+                        "readers may take either value",
+                    )
+                seen.add(key)
+                pending.append((where, member))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+
+
+class _Members(list[tuple[str, Any]]):
+    """An object's members in order, repeated keys kept (the ``object_pairs_hook`` result)."""
 
 
 def _line_column(before: str) -> str:

@@ -6,6 +6,14 @@ raw records are produced in one Kafka transaction with the batch's input offsets
 notice twice.
 
 Translation itself, and its error boundary, is ``broker.translation``: pure, no Kafka.
+
+A notice's originator is the agency whose raw topic carried the payload, the one thing the
+ACLs vouch for. A record whose ``originator`` header claims any other agency is not translated:
+it is dead-lettered as ``OriginatorMismatch``. The dead letter is the record of the attempt (the
+untouched bytes, the claim among the original headers, the topic, partition and offset, kept
+for ever) and ``notices_translation_failures_total{reason="OriginatorMismatch"}`` counts it
+per agency; the hash-chained ``notices.audit`` stays the distributor's record of decisions,
+which the ingest principal may not write.
 """
 
 from __future__ import annotations
@@ -20,9 +28,10 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from adapters.base import TranslationContext
 from adapters.registry import AdapterRegistry
+from broker.errors import OriginatorMismatch
 from broker.models import Originator
 from broker.publisher import notice_record
-from broker.raw import FORMAT_HEADER, header
+from broker.raw import FORMAT_HEADER, ORIGINATOR_HEADER, header
 from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.timeutil import from_kafka_timestamp
@@ -69,6 +78,25 @@ def dead_letter_headers(
         ("dlq.offset", str(record.offset).encode()),
         ("dlq.timestamp", str(record.timestamp).encode()),
     ]
+
+
+def claims_another_originator(
+    record: ConsumerRecord[bytes, bytes], agency: str, fmt: str
+) -> DeadLetter | None:
+    """The dead letter of a record whose ``originator`` header names anyone but ``agency``, the
+    agency of its raw topic; every such header counts, so a second one cannot hide the first."""
+    claims = (
+        value.decode("utf-8", "replace")
+        for name, value in record.headers
+        if name == ORIGINATOR_HEADER
+    )
+    for claimed in claims:
+        if claimed != agency:
+            refused = OriginatorMismatch(
+                format=fmt, claimed=claimed, actual=agency, topic=record.topic
+            )
+            return DeadLetter(type(refused).__name__, refused.where, refused.reason)
+    return None
 
 
 class IngestService:
@@ -127,7 +155,8 @@ class IngestService:
             received_at=from_kafka_timestamp(record.timestamp),
             raw=record.value or b"",
         )
-        outcome = translate_record(self.registry, ctx)
+        refused = claims_another_originator(record, agency, ctx.format)
+        outcome = translate_record(self.registry, ctx) if refused is None else refused
         self._count_unmapped(ctx, staged)
         if isinstance(outcome, DeadLetter):
             log.warning(
