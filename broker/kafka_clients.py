@@ -49,17 +49,24 @@ def new_producer(settings: Settings, *, role: str, **overrides: Any) -> AIOKafka
 def new_consumer(
     settings: Settings, *topics: str, group_id: str | None, role: str, **overrides: Any
 ) -> AIOKafkaConsumer:
-    """``group_id=None`` makes a reader outside any group, one that can commit nothing."""
+    """``group_id=None`` makes a reader outside any group, one that can commit nothing.
+
+    ``overrides`` may replace the defaults (a verifier that must see aborted records reads
+    ``isolation_level="read_uncommitted"``), never the login.
+    """
+    options: dict[str, Any] = {
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        **overrides,
+    }
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.bootstrap_servers,
         client_id=f"{settings.client_id}-{role}",
         group_id=group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
+        **options,
         **security_options(settings),
-        **overrides,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broker.fault_points import FaultPlan
 from broker.models import CountryCode
 
 _ENV_PREFIX = "NOTICES_"
@@ -33,7 +34,8 @@ class Settings(BaseSettings):
     security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT",
         description="Kafka security.protocol. SASL_SSL wherever a notice crosses a network; "
-        "SASL_PLAINTEXT is what the local broker of `notices kafka up` listens with.",
+        "the local broker of `notices kafka up` has SASL_SSL for agencies and SASL_PLAINTEXT "
+        "on the loopback for the hub's services.",
     )
     sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
         default="SCRAM-SHA-512", description="Kafka sasl.mechanism, used with a SASL protocol."
@@ -104,6 +106,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the distributor re-verifies the whole audit trail for its "
         "metrics; 0 never.",
+    )
+    faults: FaultPlan | None = Field(
+        default=None,
+        description="Faults a service injects into itself, for the chaos harness only "
+        "(broker/fault_points.py); JSON in NOTICES_FAULTS. Unset in every real deployment.",
     )
 
     @model_validator(mode="after")

@@ -3,7 +3,12 @@
 State that must survive a restart or move between instances (the delivery ledger, audit chain
 heads) lives in compacted Kafka topics rather than on a disk: the latest record per key is the
 state. A reader assigned every partition, outside any consumer group, reads committed records
-up to the last stable offset of each partition, and on the next call goes on from there.
+up to the end of each partition, and on the next call goes on from there.
+
+"The end" is the high watermark, not the last stable offset a committed reader is told of:
+behind a transaction still open, records other transactions committed later are already
+there but not yet readable, and stopping at the last stable offset would silently leave them
+out. The reader waits instead until every transaction open when it was called has ended.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ class TopicReader:
         self.topic = topic
         self._settings = settings
         self._consumer = new_consumer(settings, group_id=None, role=role)
+        self._watermarks = new_consumer(
+            settings, group_id=None, role=f"{role}-watermarks", isolation_level="read_uncommitted"
+        )
+        """Only asked for end offsets: a committed reader's are the last stable offsets."""
         self._partitions: list[TopicPartition] = []
 
     async def start(self) -> None:
@@ -33,19 +42,22 @@ class TopicReader:
         if not partitions:
             raise TopicMissing(self.topic)
         await self._consumer.start()
+        await self._watermarks.start()
         self._partitions = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         self._consumer.assign(self._partitions)
+        self._watermarks.assign(self._partitions)  # for its metadata: it fetches nothing
         await self._consumer.seek_to_beginning(*self._partitions)
 
     async def stop(self) -> None:
         await self._consumer.stop()
+        await self._watermarks.stop()
 
     async def catch_up(self) -> list[ConsumerRecord[bytes, bytes]]:
         """Every record committed since the last call, each partition in log order."""
         return await asyncio.wait_for(self._read_to_end(), _CATCH_UP_TIMEOUT)
 
     async def _read_to_end(self) -> list[ConsumerRecord[bytes, bytes]]:
-        ends = await self._consumer.end_offsets(self._partitions)
+        ends = await self._watermarks.end_offsets(self._partitions)
         records: list[ConsumerRecord[bytes, bytes]] = []
         while await self._behind(ends):
             batch = await self._consumer.getmany(timeout_ms=200)

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 
+from broker.fault_points import ApplicationAbort, FaultInjector, FaultPoint
 from broker.kafka_clients import new_consumer, new_producer
 from broker.settings import Settings
 
@@ -151,6 +152,7 @@ class TransactionalProcessor:
         """Input partitions this instance owns, as the group last assigned them."""
         self.transactions = 0
         self.observers: list[BatchObserver] = []
+        self.faults = FaultInjector(settings.faults)
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
         self._next: dict[TopicPartition, int] = {}
         """Per partition, the first offset not yet committed: records fetched before a claim
@@ -197,7 +199,8 @@ class TransactionalProcessor:
     ) -> None:
         producer = self._producers.get(tp)
         if producer is None:
-            producer = await self.claim(consumer, tp)
+            await self.claim(consumer, [tp, *consumer.assignment()])
+            producer = self._producers[tp]
         records = [record for record in records if record.offset >= self._next[tp]]
         if not records:
             return
@@ -209,6 +212,10 @@ class TransactionalProcessor:
             await self._commit_batch(producer, tp, outputs, records[-1].offset + 1)
         except ProducerFenced:
             raise  # another instance owns this partition now: this one is the zombie
+        except ApplicationAbort as exc:
+            log.warning("transaction on %s[%d] aborted on purpose", tp.topic, tp.partition)
+            await self._rewound(consumer, tp, produced, exc)
+            return
         except (KafkaError, TimeoutError) as exc:
             log.warning(
                 "transaction on %s[%d] failed (%r): replacing its producer and rewinding",
@@ -216,18 +223,29 @@ class TransactionalProcessor:
                 tp.partition,
                 exc,
             )
-            if self.hooks is not None:
-                self.hooks.batch_aborted(tp)
-            for observer in self.observers:
-                observer.batch_failed(tp, produced, exc)
             await self.drop_producer(tp)
-            await self._rewind(consumer, tp)
+            await self._rewound(consumer, tp, produced, exc)
             return
         self._next[tp] = records[-1].offset + 1
         if self.hooks is not None:
             self.hooks.batch_committed(tp)
         for observer in self.observers:
             observer.batch_committed(tp, produced)
+
+    async def _rewound(
+        self,
+        consumer: AIOKafkaConsumer,
+        tp: TopicPartition,
+        produced: Produced,
+        error: Exception,
+    ) -> None:
+        """The batch did not commit: its staged state goes, and the partition goes back to its
+        committed offset, so the batch is processed again."""
+        if self.hooks is not None:
+            self.hooks.batch_aborted(tp)
+        for observer in self.observers:
+            observer.batch_failed(tp, produced, error)
+        await self._rewind(consumer, tp)
 
     async def _commit_batch(
         self,
@@ -238,22 +256,39 @@ class TransactionalProcessor:
     ) -> None:
         await producer.begin_transaction()
         await send_outputs(producer, outputs)
+        await self.faults.reached(FaultPoint.AFTER_SENDS)
         await producer.send_offsets_to_transaction({tp: next_offset}, self.group_id)
-        await asyncio.wait_for(producer.commit_transaction(), self.commit_timeout)
+        await self.faults.reached(FaultPoint.AFTER_OFFSETS)
+        if self.faults.abort_now():
+            await producer.abort_transaction()
+            raise ApplicationAbort(f"{tp.topic}[{tp.partition}]")
+        commit = asyncio.ensure_future(producer.commit_transaction())
+        await asyncio.sleep(0)
+        await self.faults.reached(FaultPoint.DURING_COMMIT)
+        await asyncio.wait_for(commit, self.commit_timeout)
         self.transactions += 1
 
-    async def claim(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> AIOKafkaProducer:
-        """Fence the partition's previous owner, catch up with its state, go back to its
-        committed offset: only once the new producer has fenced is that offset final.
+    async def claim(self, consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+        """Fence the previous owners of every partition given that has no producer yet, catch
+        up with the state, go back to each one's committed offset: only once the new producers
+        have fenced are those offsets final.
 
-        Records already fetched stay usable from that offset on (``_next`` drops the older
-        ones), which spares a partition's first records a second fetch.
+        All of them at once, on the first batch after an assignment: a previous owner that
+        crashed may have left a transaction open on any of its partitions, and until the new
+        owner's producer fences it, that transaction holds back what the state topic's readers
+        may see (its last stable offset), committed records after it included. Catching up
+        before every old transaction is fenced would miss those, and a ledger or audit chain
+        would carry on from stale state (found by the chaos harness, issue #9).
+        Records already fetched stay usable from the committed offset on (``_next`` drops the
+        older ones), which spares a partition's first records a second fetch.
         """
-        producer = await self._start_producer(tp)
-        if self.hooks is not None:
-            await self.hooks.partition_claimed(tp)
-        await self._rewind(consumer, tp)
-        return producer
+        unclaimed = [tp for tp in dict.fromkeys(partitions) if tp not in self._producers]
+        for tp in unclaimed:
+            await self._start_producer(tp)
+        for tp in unclaimed:
+            if self.hooks is not None:
+                await self.hooks.partition_claimed(tp)
+            await self._rewind(consumer, tp)
 
     async def _start_producer(self, tp: TopicPartition) -> AIOKafkaProducer:
         producer = new_producer(
