@@ -3,7 +3,8 @@
     NoticeBrokerError
     ├── TranslationError          an adapter could not turn raw bytes into notices
     │   ├── UnsupportedFormat     no adapter is registered for the format header
-    │   └── UnknownMarking        a sharing marking no equivalence table knows
+    │   ├── UnknownMarking        a sharing marking no equivalence table knows
+    │   └── OriginatorMismatch    a raw record claims another agency than its raw topic's
     ├── AdapterLoadError          an adapter's entry point could not be loaded
     ├── WireFormatError           bytes on a topic are not a notice we can decode
     │   ├── MalformedMessage      in neither framing, or a datum that does not parse
@@ -23,9 +24,12 @@
     ├── TopicMissing              a topic a service reads (state, dead letters) does not exist
     ├── LocalKafkaError           the local Apache Kafka broker could not be fetched or run
     │   ├── KafkaFetchError       Maven could not fetch the broker jars
-    │   └── BrokerStartError      the broker did not come up; carries its own log lines
-    └── LocalRegistryError        the local Apicurio Registry could not be fetched or run
-        └── RegistryStartError    it did not come up; carries its own log lines
+    │   ├── BrokerStartError      the broker did not come up; carries its own log lines
+    │   └── TlsMaterialError      the local CA or the broker's certificate is unusable
+    ├── LocalRegistryError        the local Apicurio Registry could not be fetched or run
+    │   └── RegistryStartError    it did not come up; carries its own log lines
+    ├── ProxyError                the loopback fault proxy could not listen or was misused
+    └── ChaosError                the chaos harness could not set up or drive a run
 
 Each error says *what* was wrong and *where* (a JSON path, a topic/partition/offset, a
 fingerprint), builds its message from those fields, and keeps the input that caused it so the
@@ -317,6 +321,19 @@ class BrokerStartError(LocalKafkaError):
         )
 
 
+class TlsMaterialError(LocalKafkaError):
+    """The local CA or the broker's certificate (ops/tls.py) could not be read, made or written.
+
+    ``path`` is the file (or folder) concerned; nothing is overwritten to get past it, since a
+    CA replaced behind the agencies' backs would fail every client that trusts the old one.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"TLS material {path}: {reason}")
+
+
 class LocalRegistryError(NoticeBrokerError):
     """The local Apicurio Registry (ops/registry.py) could not be fetched, started or stopped."""
 
@@ -331,3 +348,38 @@ class RegistryStartError(LocalRegistryError):
         super().__init__(
             f"local schema registry failed to start: {reason}\n--- registry log ---\n{tail}"
         )
+
+
+class ChaosError(NoticeBrokerError):
+    """The chaos harness could not set up or drive a run (not a finding about the hub)."""
+
+
+class OriginatorMismatch(TranslationError):
+    """A raw record's ``originator`` header names another agency than the one whose raw topic
+    carried it.
+
+    Only the topic is vouched for (only that agency may write it), so the claim is either a
+    misconfigured liaison system or one agency speaking for another: refused, never corrected
+    to either agency, and dead-lettered with the bytes as evidence.
+    """
+
+    def __init__(self, *, format: str, claimed: str, actual: str, topic: str) -> None:
+        self.claimed = claimed
+        self.actual = actual
+        self.topic = topic
+        super().__init__(
+            format=format,
+            where="header 'originator'",
+            reason=f"claims originator {claimed!r}, but arrived on {topic}, the raw topic of "
+            f"{actual!r}",
+        )
+
+
+class ProxyError(NoticeBrokerError):
+    """The fault-injecting TCP proxy (ops/tcp_proxy.py) in front of ``target`` could not do
+    what the harness asked: listen, or switch to a mode it cannot take."""
+
+    def __init__(self, target: tuple[str, int], reason: str) -> None:
+        self.target = target
+        self.reason = reason
+        super().__init__(f"TCP proxy to {target[0]}:{target[1]}: {reason}")

@@ -17,7 +17,7 @@ from broker.models import NoticeEnvelope
 from broker.policy.decision import Decision, Outcome, decide
 from broker.policy.profiles import Policy, RecipientProfile
 from broker.policy.redaction import REDACTED, redact
-from tests.policy_oracle import expected
+from ops.chaos.oracle import expected
 from tests.strategies import notices, policies, remarked
 
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)

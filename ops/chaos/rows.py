@@ -1,0 +1,164 @@
+"""The fault rows of issue 9, each a way of hurting a running hub, numbered as the issue does.
+
+A row's injections happen at milestones of the run's progress (a share of all decisions
+committed), so every fault meets the services in the middle of their work rather than before
+it or after it; each records how long processing took to resume once the fault was over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from broker.fault_points import FaultPlan, FaultPoint
+from ops.chaos.run import RECOVERY_LIMIT, Hub, Inject
+
+INJECTIONS = 5
+"""At least this many injections per row and run (issue 9), where the row allows it."""
+ZOMBIE_STALL = 40.0
+"""Seconds a zombie-to-be holds its transaction open: past the group's session timeout (10 s),
+so the group gives its partitions away, and short of the transaction timeout (60 s)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    title: str
+    brokers: Literal["single", "cluster"]
+    inject: Inject
+    first_faults: Callable[[int], FaultPlan] | None = None
+    """Faults the first distributor starts with, given the run's seed."""
+    poison: int = 4
+
+
+def _shares(count: int, rand: random.Random) -> list[float]:
+    """``count`` moments spread over the first 80% of the run, jittered."""
+    step = 0.8 / count
+    return [step * (i + 0.5) + rand.uniform(-step / 4, step / 4) for i in range(count)]
+
+
+async def distributor_kills(hub: Hub) -> int:
+    """SIGKILL at random moments from outside, and at chosen points of a transaction from
+    inside (after its sends, after its offsets, during its commit)."""
+    rand = random.Random(hub.seed)
+    points = [FaultPoint.AFTER_SENDS, FaultPoint.AFTER_OFFSETS, FaultPoint.DURING_COMMIT]
+    made = 0
+    for share, point in zip(_shares(len(points), rand), points, strict=True):
+        service = hub.distributors[0]
+        await hub.milestone(share)
+        service.kill()
+        service.start(FaultPlan(kill_at=point, kill_after=rand.randint(1, 4)))
+        made += 1
+        await hub.recovered(time.monotonic())
+        if service.wait_for_exit_by_itself(RECOVERY_LIMIT) is None:
+            hub.notes.append(f"the distributor did not reach {point} within {RECOVERY_LIMIT} s")
+            service.kill()
+        else:
+            made += 1
+        service.start()
+        await hub.recovered(time.monotonic())
+    return made
+
+
+async def clean_restarts(hub: Hub) -> int:
+    """SIGTERM each service in turn, and start it again."""
+    rand = random.Random(hub.seed)
+    for index, share in enumerate(_shares(INJECTIONS + 1, rand)):
+        service = hub.ingest if index % 2 else hub.distributors[0]
+        await hub.milestone(share)
+        service.terminate()
+        service.start()
+        await hub.recovered(time.monotonic())
+    return INJECTIONS + 1
+
+
+async def application_aborts(hub: Hub) -> int:
+    """The distributor aborts about a third of its transactions itself (``first_faults``)."""
+    await hub.milestone(1.0)
+    return hub.distributors[0].log_count("aborted on purpose")
+
+
+async def broker_kills(hub: Hub) -> int:
+    """SIGKILL a broker and start it again on its storage: each in turn on a cluster."""
+    rand = random.Random(hub.seed)
+    for index, share in enumerate(_shares(INJECTIONS, rand)):
+        node = index % hub.brokers.nodes
+        await hub.milestone(share)
+        hub.brokers.kill(node)
+        await asyncio.sleep(rand.uniform(0.5, 3.0))
+        await asyncio.to_thread(hub.brokers.restart, node)
+        await hub.recovered(time.monotonic())
+    return INJECTIONS
+
+
+async def rebalances(hub: Hub) -> int:
+    """Distributor instances added and removed mid-run, with transactions open."""
+    rand = random.Random(hub.seed)
+    steps = ["add", "add", "remove", "add", "remove", "remove"]
+    for step, share in zip(steps, _shares(len(steps), rand), strict=True):
+        await hub.milestone(share)
+        if step == "add":
+            hub.new_distributor().start()
+        else:
+            running = [service for service in hub.distributors if service.is_running()]
+            rand.choice(running).terminate()
+        await hub.recovered(time.monotonic())
+    return len(steps)
+
+
+async def zombies(hub: Hub) -> int:
+    """A distributor frozen with a transaction open, replaced by a new instance in its group,
+    then thawed: the new one has its transactional ids, so the old one must find itself
+    fenced and stop, and nothing it had in flight may appear."""
+    rand = random.Random(hub.seed)
+    made = 0
+    for share in _shares(INJECTIONS, rand):
+        old = next(service for service in hub.distributors if service.is_running())
+        await hub.milestone(share)
+        old.kill()
+        old.start(FaultPlan(stall_seconds=ZOMBIE_STALL, stall_after=rand.randint(1, 3)))
+        while old.log_count("fault injection: stalling") < old.starts:
+            if not old.is_running():
+                hub.notes.append(f"{old.name} exited before stalling")
+                break
+            await asyncio.sleep(0.05)
+        old.pause()
+        frozen = time.monotonic()
+        hub.new_distributor().start()
+        await hub.recovered(frozen)
+        old.resume()
+        made += 1
+        code = old.wait_for_exit_by_itself(RECOVERY_LIMIT)
+        if code is None:
+            hub.notes.append(f"zombie {old.name} still ran {RECOVERY_LIMIT:g} s after thawing")
+            old.kill()
+        elif old.log_count("ProducerFenced") == 0:
+            hub.notes.append(f"zombie {old.name} exited with {code}, not on being fenced")
+    return made
+
+
+async def poison_only(hub: Hub) -> int:
+    """The poison is in the workload (``Row.poison``): the run just has to get past it."""
+    await hub.milestone(1.0)
+    return hub.poison
+
+
+def _aborting(seed: int) -> FaultPlan:
+    return FaultPlan(abort_ratio=1 / 3, seed=seed)
+
+
+ROWS: dict[str, Row] = {
+    "1": Row(1, "distributor SIGKILL, random and at chosen points", "single", distributor_kills),
+    "2": Row(2, "clean restart (SIGTERM) of each service", "single", clean_restarts),
+    "3": Row(3, "aborts the application triggers", "single", application_aborts, _aborting),
+    "4": Row(4, "broker hard kill and restart, single node", "single", broker_kills),
+    "4c": Row(4, "broker hard kill and restart, each of 3 nodes", "cluster", broker_kills),
+    "9": Row(9, "rebalance: distributors added and removed", "single", rebalances),
+    "10": Row(10, "zombie distributor fenced", "single", zombies),
+    "12": Row(12, "poison records on every input topic", "single", poison_only, poison=40),
+}
+QUICK = ["1", "3", "4", "4c", "10", "12"]

@@ -1,0 +1,306 @@
+"""One fault row's run: a hub of its own on the brokers, the workload, the faults, the verdict.
+
+Each row gets its own topic prefix and consumer groups, so rows run one after the other on the
+same brokers without seeing each other's records. The services run as processes
+(``ops.chaos.services``); the workload is produced as the hub; the readers
+(``ops.chaos.observe``) and the oracle (``ops.chaos.oracle``) decide what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from aiokafka import ConsumerRecord
+
+from broker import audit
+from broker.errors import ChaosError
+from broker.fault_points import FaultPlan
+from broker.kafka_clients import new_producer
+from broker.models import NoticeEnvelope, NoticeType
+from broker.publisher import notice_record
+from broker.raw import FORMAT_HEADER
+from broker.schema_catalog import SchemaCatalog
+from broker.serde import NoticeSerde
+from broker.settings import Settings
+from broker.topics import TopicNames, ensure_declared_topics
+from broker.transactional import Outgoing
+from ops.chaos import workload
+from ops.chaos.brokers import Brokers
+from ops.chaos.observe import Progress, delivery_seen, read_to_end, where
+from ops.chaos.services import Service
+from ops.chaos.tally import Expected, Pair, Seen, Tally, expectations, tally
+
+log = logging.getLogger(__name__)
+
+RECOVERY_LIMIT = 60.0
+"""Processing must resume within this many seconds of each fault ending (issue 9)."""
+_SERDE = NoticeSerde(SchemaCatalog.from_directory())
+_SEND_CHUNK = 1_000
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    notices: int
+    seed: int
+    workdir: Path
+    finish_timeout: float = 600.0
+    """How long the services may take to decide everything once the faults are over."""
+
+
+@dataclass
+class RowResult:
+    row: str
+    brokers: str
+    injections: int
+    tally: Tally
+    recoveries: list[float]
+    audit_chain_ok: bool
+    audit_chain_faults: list[str]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def longest_recovery(self) -> float:
+        return max(self.recoveries, default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.tally.ok
+            and self.audit_chain_ok
+            and self.longest_recovery <= RECOVERY_LIMIT
+            and not self.notes
+        )
+
+
+@dataclass
+class Hub:
+    """What a fault row acts on while its run is under way."""
+
+    settings: Settings
+    brokers: Brokers
+    ingest: Service
+    distributors: list[Service]
+    progress: Progress
+    decisions: int
+    """Audit records the run ends with: one per notice and recipient."""
+    workdir: Path
+    seed: int
+    poison: int
+    recoveries: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Findings a row makes beyond the tally (a zombie that did not stop, say)."""
+
+    def new_distributor(self) -> Service:
+        """Another distributor instance, in the same group as the first."""
+        first = self.distributors[0]
+        index = len(self.distributors)
+        service = Service(
+            f"distributor-{index}",
+            first.args,
+            first.env,
+            self.workdir / f"distributor-{index}.log",
+        )
+        self.distributors.append(service)
+        return service
+
+    async def milestone(self, share: float) -> None:
+        """Wait until ``share`` of all decisions are committed (the moment of a fault)."""
+        target = int(self.decisions * share)
+        if not await self.progress.wait_for(target, RECOVERY_LIMIT * 5):
+            raise ChaosError(f"the run stalled below {target} of {self.decisions} decisions")
+
+    async def recovered(self, fault_ended: float) -> float:
+        """Record and return how long processing took to resume after a fault ended."""
+        seconds = await self.progress.recovery_after(
+            fault_ended, self.decisions, RECOVERY_LIMIT * 2
+        )
+        self.recoveries.append(seconds)
+        return seconds
+
+
+Inject = Callable[[Hub], Awaitable[int]]
+"""A fault row's injections into a running hub; returns how many it made."""
+
+
+async def run_row(
+    name: str,
+    brokers: Brokers,
+    config: RunConfig,
+    inject: Inject,
+    *,
+    poison: int,
+    first_faults: FaultPlan | None = None,
+) -> RowResult:
+    """Run the workload, with ``poison`` records among it, through a fresh hub on ``brokers``
+    while ``inject`` makes faults; the first distributor starts with ``first_faults``."""
+    started = time.monotonic()
+    run_id = f"chaos-{uuid.uuid4().hex[:8]}"
+    workdir = config.workdir / f"{name.replace(' ', '-')}-{run_id}"
+    workdir.mkdir(parents=True)
+    settings = brokers.hub().model_copy(
+        update={
+            "topic_prefix": f"{run_id}.",
+            "ingest_group_id": f"{run_id}-ingest",
+            "agencies": {agency.agency_id: agency.country for agency in workload.AGENCIES},
+            "replication_factor": min(3, brokers.nodes),
+        }
+    )
+    topics = TopicNames(settings.topic_prefix)
+    recipients = [agency.agency_id for agency in workload.POLICY.recipients]
+    await ensure_declared_topics(settings, recipients)
+    notices = list(workload.notices(run_id, config.notices, seed=config.seed))
+    expected = expectations(notices, workload.POLICY, dt.datetime.now(dt.UTC))
+    letters = workload.poison(poison, seed=config.seed)
+    hub = Hub(
+        settings=settings,
+        brokers=brokers,
+        ingest=_service("ingest", ["ingest"], settings, workdir),
+        distributors=[_distributor(settings, workdir, run_id)],
+        progress=Progress(settings, [topics.audit, *map(topics.deliver, recipients)], topics.audit),
+        decisions=len(expected),
+        workdir=workdir,
+        seed=config.seed,
+        poison=poison,
+    )
+    await hub.progress.start()
+    try:
+        await _produce(settings, topics, notices, letters)
+        hub.ingest.start()
+        hub.distributors[0].start(first_faults)
+        injections = await inject(hub)
+        await _finish(hub, config.finish_timeout)
+    finally:
+        for service in [hub.ingest, *hub.distributors]:
+            service.terminate()
+        await hub.progress.stop()
+    result_tally, chain = await _verify(settings, topics, expected, hub.progress, poison)
+    return RowResult(
+        row=name,
+        brokers=brokers.name,
+        injections=injections,
+        tally=result_tally,
+        recoveries=hub.recoveries,
+        audit_chain_ok=chain.ok,
+        audit_chain_faults=[str(fault) for fault in chain.faults[:5]],
+        seconds=time.monotonic() - started,
+        notes=hub.notes,
+    )
+
+
+def _service(name: str, args: list[str], settings: Settings, workdir: Path) -> Service:
+    return Service(name, args, settings.to_env(), workdir / f"{name}.log")
+
+
+def _distributor(settings: Settings, workdir: Path, run_id: str) -> Service:
+    policy = workdir / "policy.json"
+    policy.write_text(json.dumps(workload.POLICY.model_dump(mode="json"), indent=1))
+    args = ["distribute", "--policy", str(policy), "--group", f"{run_id}-distributor"]
+    return _service("distributor-0", args, settings, workdir)
+
+
+async def _produce(
+    settings: Settings,
+    topics: TopicNames,
+    notices: list[NoticeEnvelope],
+    poison: list[workload.Poison],
+) -> None:
+    """The workload as ingest would have written it, and the poison among it, acknowledged by
+    every in-sync replica before the services start."""
+    producer = new_producer(settings, role="chaos-workload")
+    await producer.start()
+    try:
+        records = [notice_record(notice, _SERDE, topics) for notice in notices]
+        agencies = [agency.agency_id for agency in workload.AGENCIES]
+        for index, letter in enumerate(poison):
+            if letter.topic_kind == "raw":
+                topic = topics.raw(agencies[index % len(agencies)])
+                headers = [(FORMAT_HEADER, b"interpol-notice-json")]
+            else:
+                topic = topics.notices(NoticeType(letter.topic_kind))
+                headers = []
+            at = (index + 1) * len(records) // (len(poison) + 1)
+            records.insert(at, Outgoing(topic, letter.value, headers=headers))
+        for start in range(0, len(records), _SEND_CHUNK):
+            chunk = records[start : start + _SEND_CHUNK]
+            acks = [
+                await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
+                for r in chunk
+            ]
+            await asyncio.gather(*acks)
+    finally:
+        await producer.stop()
+
+
+async def _finish(hub: Hub, within: float) -> None:
+    """Let the services decide everything. A service that dies when no fault is being made is
+    a finding of the row: it is noted and started again, so the tally still counts the rest."""
+    deadline = time.monotonic() + within
+    while hub.progress.audit_records < hub.decisions:
+        if not hub.ingest.is_running():
+            hub.notes.append(f"ingest exited with {hub.ingest.exit_code()} after the faults")
+            hub.ingest.start()
+        if not any(service.is_running() for service in hub.distributors):
+            last = hub.distributors[-1]
+            hub.notes.append(f"{last.name} exited with {last.exit_code()} after the faults")
+            last.start()
+        if time.monotonic() >= deadline:
+            raise ChaosError(
+                f"only {hub.progress.audit_records} of {hub.decisions} decisions within "
+                f"{within:g} s after the faults; logs in {hub.workdir}"
+            )
+        await asyncio.sleep(0.2)
+
+
+async def _verify(
+    settings: Settings,
+    topics: TopicNames,
+    expected: Mapping[Pair, Expected],
+    progress: Progress,
+    poison: int,
+) -> tuple[Tally, audit.VerifyReport]:
+    recipients = sorted({recipient for _, recipient in expected})
+    outputs = [topics.audit, *map(topics.deliver, recipients)]
+    committed = await read_to_end(settings, [*outputs, topics.dlq], isolation="read_committed")
+    uncommitted = await read_to_end(settings, outputs, isolation="read_uncommitted")
+    deliveries, decisions = [], []
+    chain_input = []
+    for record in committed:
+        if record.topic == topics.audit:
+            chain_input.append((record.partition, record.offset, record))
+            decisions.append(_audit_seen(record))
+        elif record.topic != topics.dlq:
+            deliveries.append(delivery_seen(topics, record))
+    chain = audit.verify(
+        (f"{r.topic}[{r.partition}]@{r.offset}", r.value) for _, _, r in sorted(chain_input)
+    )
+    result = tally(
+        expected,
+        deliveries,
+        decisions,
+        uncommitted=[where(r) for r in uncommitted],
+        committed=[where(r) for r in committed if r.topic != topics.dlq],
+        seen_during=progress.seen,
+        dead_letters=sum(r.topic == topics.dlq for r in committed),
+        poison=poison,
+    )
+    return result, chain
+
+
+def _audit_seen(record: ConsumerRecord[bytes, bytes]) -> Seen:
+    value = orjson.loads(record.value or b"{}")
+    return Seen(
+        pair=(value["notice_id"], value["recipient"]),
+        outcome=value["outcome"],
+        redacted=tuple(value.get("redacted") or ()),
+        where=where(record),
+    )

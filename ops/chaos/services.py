@@ -1,0 +1,103 @@
+"""The hub's services as separate operating-system processes, to kill, stop, pause and restart.
+
+A fault inside one Python process (a cancelled task) is not a crash: buffers the kernel has
+not sent, a half-written transaction and a lost session are what a real SIGKILL leaves, so
+the harness runs each service as `notices ingest` / `notices distribute` would be run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from broker.errors import ChaosError
+from broker.fault_points import FaultPlan
+
+
+@dataclass
+class Service:
+    """One service instance: its command, environment and log; each start appends to the log."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log_path: Path
+    starts: int = 0
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, faults: FaultPlan | None = None) -> None:
+        """Start (again); ``faults`` are injected by this start only."""
+        if self.is_running():
+            raise ChaosError(f"{self.name} is already running (pid {self.pid})")
+        env = {**os.environ, **self.env}
+        env.pop("NOTICES_FAULTS", None)
+        if faults is not None:
+            env["NOTICES_FAULTS"] = faults.model_dump_json(exclude_none=True)
+        command = [sys.executable, "-m", "broker.cli", "-v", *self.args]
+        with self.log_path.open("ab") as log:
+            log.write(f"\n=== start {self.starts + 1}: {faults}\n".encode())
+            log.flush()
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        self.starts += 1
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def exit_code(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup at all, as a crash or an OOM kill."""
+        self._signal(signal.SIGKILL)
+        self.wait(10)
+
+    def terminate(self, timeout: float = 30) -> None:
+        """SIGTERM and wait for the clean shutdown; SIGKILL if it does not come."""
+        self._signal(signal.SIGTERM)
+        if not self.wait(timeout):
+            self.kill()
+
+    def pause(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the process has exited within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.is_running():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def wait_for_exit_by_itself(self, timeout: float) -> int | None:
+        """The exit code once the process ends on its own, or None if it is still running."""
+        self.wait(timeout)
+        return self.exit_code()
+
+    def log_count(self, text: str) -> int:
+        """How many lines of the log (all starts) contain ``text``."""
+        try:
+            with self.log_path.open(encoding="utf-8", errors="replace") as log:
+                return sum(text in line for line in log)
+        except FileNotFoundError:
+            return 0
+
+    def _signal(self, signum: signal.Signals) -> None:
+        if self._process is not None and self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._process.pid, signum)
