@@ -45,7 +45,10 @@ class TopicReader:
         await self._watermarks.start()
         self._partitions = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         self._consumer.assign(self._partitions)
-        self._watermarks.assign(self._partitions)  # for its metadata: it fetches nothing
+        # Assigned for its metadata, and paused so that it fetches nothing: a fetch waiting
+        # on the broker holds up the end-offsets requests behind it on the same connection.
+        self._watermarks.assign(self._partitions)
+        self._watermarks.pause(*self._partitions)
         await self._consumer.seek_to_beginning(*self._partitions)
 
     async def stop(self) -> None:

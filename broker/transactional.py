@@ -40,6 +40,8 @@ from broker.settings import Settings
 log = logging.getLogger(__name__)
 
 _CLOSE_TIMEOUT = 10.0
+_RETRY_SECONDS = 1.0
+"""Pause before claiming again after a claim failed: the broker is likely down or moving."""
 _FETCH_MAX_WAIT_MS = 100
 """Fetches return this soon when there is nothing new: a released embargo or a notice is
 decided within a tenth of a second of its commit, at the cost of more idle fetches."""
@@ -197,10 +199,17 @@ class TransactionalProcessor:
         tp: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
     ) -> None:
-        producer = self._producers.get(tp)
-        if producer is None:
-            await self.claim(consumer, [tp, *consumer.assignment()])
-            producer = self._producers[tp]
+        if tp not in self._producers:
+            try:
+                await self.claim(consumer, [tp, *consumer.assignment()])
+            except (KafkaError, TimeoutError) as exc:
+                log.warning(
+                    "claiming %s[%d] failed (%r): trying again", tp.topic, tp.partition, exc
+                )
+                self._again(consumer, tp, records[0].offset)
+                await asyncio.sleep(_RETRY_SECONDS)
+                return
+        producer = self._producers[tp]
         records = [record for record in records if record.offset >= self._next[tp]]
         if not records:
             return
@@ -214,7 +223,8 @@ class TransactionalProcessor:
             raise  # another instance owns this partition now: this one is the zombie
         except ApplicationAbort as exc:
             log.warning("transaction on %s[%d] aborted on purpose", tp.topic, tp.partition)
-            await self._rewound(consumer, tp, produced, exc)
+            self._undo(tp, produced, exc)
+            self._again(consumer, tp, records[0].offset)
             return
         except (KafkaError, TimeoutError) as exc:
             log.warning(
@@ -223,8 +233,9 @@ class TransactionalProcessor:
                 tp.partition,
                 exc,
             )
+            self._undo(tp, produced, exc)
             await self.drop_producer(tp)
-            await self._rewound(consumer, tp, produced, exc)
+            self._again(consumer, tp, records[0].offset)
             return
         self._next[tp] = records[-1].offset + 1
         if self.hooks is not None:
@@ -232,20 +243,23 @@ class TransactionalProcessor:
         for observer in self.observers:
             observer.batch_committed(tp, produced)
 
-    async def _rewound(
-        self,
-        consumer: AIOKafkaConsumer,
-        tp: TopicPartition,
-        produced: Produced,
-        error: Exception,
-    ) -> None:
-        """The batch did not commit: its staged state goes, and the partition goes back to its
-        committed offset, so the batch is processed again."""
+    def _undo(self, tp: TopicPartition, produced: Produced, error: Exception) -> None:
+        """The batch did not commit: the state it staged goes, and observers are told."""
         if self.hooks is not None:
             self.hooks.batch_aborted(tp)
         for observer in self.observers:
             observer.batch_failed(tp, produced, error)
-        await self._rewind(consumer, tp)
+
+    def _again(self, consumer: AIOKafkaConsumer, tp: TopicPartition, first: int) -> None:
+        """Fetch the batch that starts at ``first`` again.
+
+        Without asking the broker, which may be what just failed: ``first`` is at or after the
+        committed offset (``_next``), and a partition whose producer was dropped is claimed
+        again before its next batch, which rewinds it to the committed offset the broker then
+        gives, whatever the outcome of a commit this instance could not learn.
+        """
+        consumer.seek(tp, first)
+        self._next[tp] = first
 
     async def _commit_batch(
         self,
@@ -283,23 +297,28 @@ class TransactionalProcessor:
         older ones), which spares a partition's first records a second fetch.
         """
         unclaimed = [tp for tp in dict.fromkeys(partitions) if tp not in self._producers]
-        for tp in unclaimed:
-            await self._start_producer(tp)
-        for tp in unclaimed:
-            if self.hooks is not None:
-                await self.hooks.partition_claimed(tp)
-            await self._rewind(consumer, tp)
+        try:
+            for tp in unclaimed:
+                await self._start_producer(tp)
+            for tp in unclaimed:
+                if self.hooks is not None:
+                    await self.hooks.partition_claimed(tp)
+                await self._rewind(consumer, tp)
+        except BaseException:
+            for tp in unclaimed:  # claimed again, from the start, on their next batch
+                await self.drop_producer(tp)
+            raise
 
-    async def _start_producer(self, tp: TopicPartition) -> AIOKafkaProducer:
+    async def _start_producer(self, tp: TopicPartition) -> None:
+        """Kept before it starts, so that a start that fails (broker gone) is closed too."""
         producer = new_producer(
             self.settings,
             role=self.role,
             transactional_id=self.transactional_id(tp),
             partitioner=_partitioner,
         )
-        await producer.start()
         self._producers[tp] = producer
-        return producer
+        await producer.start()
 
     async def drop_producer(self, tp: TopicPartition) -> None:
         """Close a partition's producer; a transaction it left open is aborted by its successor."""
