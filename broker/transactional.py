@@ -15,7 +15,11 @@ are fenced the older way, as Kafka Streams did before 2.6 (see ../shared/KAFKA-L
 - a transaction that fails, or whose commit outcome is unknown, is never retried on the same
   producer: the producer is replaced (the new epoch aborts whatever the old one left open) and
   the partition rewinds to its committed offset.
-A producer fenced by another instance means this instance is the zombie: that is fatal.
+A producer fenced by another instance means this instance is the zombie: that is fatal. But
+aiokafka raises the same ProducerFenced when the coordinator aborted a transaction that outlived
+its timeout (it bumps the epoch either way, and aiokafka's old protocol versions get the same
+error code), so a transaction open for longer than the timeout is treated as failed instead:
+its partition rewinds and is claimed again (found by the chaos harness, issue #9, row 11).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -40,6 +45,9 @@ from broker.settings import Settings
 log = logging.getLogger(__name__)
 
 _CLOSE_TIMEOUT = 10.0
+TRANSACTION_TIMEOUT_MS = 60_000
+"""The producers' transaction timeout (aiokafka's default, set explicitly because a fence after
+this long is taken for the coordinator's abort rather than for another instance's claim)."""
 _RETRY_SECONDS = 1.0
 """Pause before claiming again after a claim failed: the broker is likely down or moving."""
 _FETCH_MAX_WAIT_MS = 100
@@ -217,10 +225,29 @@ class TransactionalProcessor:
         outputs = [output for _, made in produced for output in made]
         if self.hooks is not None:
             outputs += self.hooks.batch_closing(tp)
+        began = time.monotonic()
         try:
             await self._commit_batch(producer, tp, outputs, records[-1].offset + 1)
-        except ProducerFenced:
-            raise  # another instance owns this partition now: this one is the zombie
+        except ProducerFenced as exc:
+            open_for = time.monotonic() - began
+            if open_for < TRANSACTION_TIMEOUT_MS / 1000:
+                raise  # another instance owns this partition now: this one is the zombie
+            # Taken for the coordinator's abort on timeout. Had the group given the partition
+            # away meanwhile, the revocation waits for the lock and gets it before the next
+            # batch, so no claim follows; only an instance frozen past the session timeout too
+            # and fenced before its first heartbeat after thawing could claim once, fencing the
+            # new owner, and the rewinds keep that from losing or repeating anything.
+            log.warning(
+                "transaction on %s[%d] fenced after %.0f s open, past its timeout: "
+                "replacing its producer and rewinding",
+                tp.topic,
+                tp.partition,
+                open_for,
+            )
+            self._undo(tp, produced, exc)
+            await self.drop_producer(tp)
+            self._again(consumer, tp, records[0].offset)
+            return
         except ApplicationAbort as exc:
             log.warning("transaction on %s[%d] aborted on purpose", tp.topic, tp.partition)
             self._undo(tp, produced, exc)
@@ -316,6 +343,7 @@ class TransactionalProcessor:
             role=self.role,
             transactional_id=self.transactional_id(tp),
             partitioner=_partitioner,
+            transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
         )
         self._producers[tp] = producer
         await producer.start()
