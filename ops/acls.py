@@ -116,6 +116,26 @@ def apply_acls(hub: Settings, bindings: Iterable[AclBinding], *, timeout: float 
         _until(lambda: wanted <= _listed_acls(admin), timeout, f"{len(wanted)} ACL bindings")
 
 
+def remove_acls(hub: Settings, bindings: Iterable[AclBinding], *, timeout: float = 30) -> None:
+    """Delete exactly these bindings (each filter matches one binding); ones that do not exist
+    are no error. Returns once the broker no longer lists any of them."""
+    unwanted = set(bindings)
+    if not unwanted:
+        return
+    with _admin(hub) as admin:
+        _await_all(
+            admin.delete_acls(
+                [_filter(b) for b in sorted(unwanted)], request_timeout=_REQUEST_TIMEOUT
+            ),
+            "deleting ACLs",
+        )
+        _until(
+            lambda: not unwanted & _listed_acls(admin),
+            timeout,
+            f"the removal of {len(unwanted)} ACL bindings",
+        )
+
+
 def listed_acls(hub: Settings) -> set[AclBinding]:
     """The bindings the cluster holds that have the shape ``broker.access`` makes."""
     with _admin(hub) as admin:
@@ -141,6 +161,20 @@ def _to_kafka(binding: AclBinding) -> KafkaAclBinding:
         _ANY_HOST,
         AclOperation[binding.operation.value],
         AclPermissionType.ALLOW,
+    )
+
+
+def _filter(binding: AclBinding) -> AclBindingFilter:
+    """A filter naming every field, so that it matches this binding and no other."""
+    kafka = _to_kafka(binding)
+    return AclBindingFilter(
+        kafka.restype,
+        kafka.name,
+        kafka.resource_pattern_type,
+        kafka.principal,
+        kafka.host,
+        kafka.operation,
+        kafka.permission_type,
     )
 
 

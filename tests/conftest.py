@@ -27,15 +27,13 @@ from pydantic import SecretStr
 from broker.errors import BrokerStartError, LocalKafkaError
 from broker.settings import Settings
 from ops.acls import upsert_scram_users
+from ops.chaos.denials import MATRIX_USERS
 from ops.local_kafka import start_kafka
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
 TESTCONTAINERS_IMAGE = "confluentinc/cp-kafka:7.9.0"
 
-# Users the security tests log in as. "fr" and "fra" collide on a prefix on purpose; "stranger"
-# has a login but is never granted anything.
-AGENCY_USERS = ("agency-a", "agency-b", "fr", "fra", "stranger")
 SECURITY_FIELDS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password")
 
 
@@ -84,7 +82,7 @@ def _agency_users_on(hub: Settings) -> dict[str, str]:
     """An existing secured cluster gets the test users through the Admin API."""
     if hub.sasl_login is None:
         return {}
-    passwords = {user: secrets.token_urlsafe(24) for user in AGENCY_USERS}
+    passwords = {user: secrets.token_urlsafe(24) for user in MATRIX_USERS}
     upsert_scram_users(hub, passwords)
     return passwords
 
@@ -102,7 +100,7 @@ def _kafka_under_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kafk
             yield KafkaUnderTest(Settings(bootstrap_servers=container.get_bootstrap_server()))
         return
     try:
-        broker = start_kafka(tmp_path_factory.mktemp("kafka"), agencies=AGENCY_USERS)
+        broker = start_kafka(tmp_path_factory.mktemp("kafka"), agencies=MATRIX_USERS)
     except (BrokerStartError, LocalKafkaError) as exc:
         pytest.fail(f"the test broker did not start:\n{exc}", pytrace=False)
     try:
