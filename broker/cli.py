@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from adapters.registry import default_registry
-from broker import cli_adapters, cli_bench, cli_hub, cli_status
+from broker import cli_adapters, cli_bench, cli_chaos, cli_hub, cli_status
 from broker.access import INGEST, SERVICE_USERS, HubNames, agency_group
 from broker.cli_registry import registry_app, schemas_app
 from broker.cli_support import (
@@ -63,6 +63,7 @@ app.command()(cli_adapters.translate)
 app.command()(cli_adapters.formats)
 app.command()(cli_status.status)
 app.command()(cli_bench.bench)
+app.command()(cli_chaos.chaos)
 DataDirOption = Annotated[
     Path | None,
     typer.Option(help="Broker data folder [default: <cache>/run/kafka]."),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -28,10 +27,9 @@ from broker.bench.profiling import PyinstrumentProfiling
 from broker.bench.report import markdown, print_report, write_json
 from broker.bench.runner import bench_broker, expected_steps, metrics_built, run_bench
 from broker.bench.scenarios import BenchConfig
-from broker.cli_support import console, errors_as_one_line
+from broker.cli_support import console, errors_as_one_line, write_markdown
 
 DEFAULT_OUT = Path("var/bench/results.json")
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
 class ProgressSteps:
@@ -59,7 +57,8 @@ def bench(
         typer.Option(
             "--markdown",
             help="Also write the table to this Markdown file (docs/benchmarks.md); only the "
-            f"part between {BEGIN} and {END} is replaced when the file has them.",
+            "part between <!-- bench:begin --> and <!-- bench:end --> is replaced when the file "
+            "has them.",
         ),
     ] = None,
     fixtures: Annotated[
@@ -117,21 +116,13 @@ def bench(
         out.parent.mkdir(parents=True, exist_ok=True)
         write_json(report, out)
         if markdown_file is not None:
-            write_markdown(markdown_file, markdown(report, command=command))
+            write_markdown(
+                markdown_file,
+                markdown(report, command=command),
+                marker="bench",
+                title="Benchmarks",
+            )
     print_report(report, console)
     console.print(f"results: {out}" + (f", table: {markdown_file}" if markdown_file else ""))
     if profiling is not None:
         console.print(f"profiles: {', '.join(str(p) for p in profiling.written)}")
-
-
-def write_markdown(path: Path, table: str) -> None:
-    """Replace the generated part of ``path`` (between the markers), or write it whole."""
-    generated = f"{BEGIN}\n{table}{END}\n"
-    if path.is_file():
-        text = path.read_text()
-        pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
-        if pattern.search(text):
-            path.write_text(pattern.sub(lambda _: generated, text, count=1))
-            return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"# Benchmarks\n\n{generated}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -91,3 +92,18 @@ def run(coro: Coroutine[Any, Any, None], settings: Settings) -> None:
                 "with `notices kafka up` or set KAFKA_BOOTSTRAP_SERVERS"
             )
             raise typer.Exit(1) from None
+
+
+def write_markdown(path: Path, table: str, *, marker: str, title: str) -> None:
+    """Replace the generated part of ``path`` (between ``<!-- marker:begin -->`` and
+    ``<!-- marker:end -->``), keeping the prose around it, or write the file whole."""
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    generated = f"{begin}\n{table}{end}\n"
+    if path.is_file():
+        text = path.read_text()
+        pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.DOTALL)
+        if pattern.search(text):
+            path.write_text(pattern.sub(lambda _: generated, text, count=1))
+            return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {title}\n\n{generated}")

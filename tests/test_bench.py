@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from broker.bench.results import BenchReport, Figure, percentile
 from broker.bench.runner import targets
-from broker.cli_bench import BEGIN, END, bench, write_markdown
+from broker.cli_bench import bench
+from broker.cli_support import write_markdown
 from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde, encode_record, to_record
 from tests.conftest import FIXTURES, KafkaUnderTest
@@ -132,13 +133,13 @@ def test_targets_are_judged_on_medians_and_a_missing_figure_is_not_judged() -> N
 
 def test_the_table_replaces_only_its_own_part_of_the_markdown_file(tmp_path: Path) -> None:
     page = tmp_path / "benchmarks.md"
-    write_markdown(page, "first table\n")
+    write_markdown(page, "first table\n", marker="bench", title="Benchmarks")
     assert page.read_text().startswith("# Benchmarks")
     page.write_text(page.read_text() + "\n## Hotspots\n\nkept\n")
-    write_markdown(page, "second table\n")
+    write_markdown(page, "second table\n", marker="bench", title="Benchmarks")
     text = page.read_text()
     assert "second table" in text and "first table" not in text
-    assert text.count(BEGIN) == text.count(END) == 1
+    assert text.count("<!-- bench:begin -->") == text.count("<!-- bench:end -->") == 1
     assert text.endswith("## Hotspots\n\nkept\n")
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from broker.settings import Settings
+from ops.chaos.denials import MATRIX_USERS
+from ops.kafka_cluster import KafkaCluster, start_cluster
 from ops.local_kafka import LocalKafka, start_kafka
-from ops.processes import POLL_SECONDS
+from ops.processes import POLL_SECONDS, free_ports
+from ops.tcp_proxy import TcpProxy
 
 
 class Brokers(Protocol):
@@ -23,15 +29,33 @@ class Brokers(Protocol):
         """The hub's login (a super user): the harness's own clients and the services'."""
         ...
 
-    def kill(self, node: int) -> None:
-        """SIGKILL broker ``node`` and wait until it is gone."""
+    def login(self, user: str, password: str | None = None) -> Settings:
+        """``user`` logged in where it connects (a hub service on the hub's listener, an
+        agency over TLS), with ``password`` in place of its own when given, to try a wrong
+        one."""
         ...
 
-    def restart(self, node: int) -> None:
+    async def kill(self, node: int) -> None:
+        """SIGKILL broker ``node`` (0-based) and wait until it is gone."""
+        ...
+
+    async def restart(self, node: int) -> None:
         """Start broker ``node`` again on its storage and ports; return once it answers."""
         ...
 
+    def pause(self, node: int) -> None:
+        """SIGSTOP: the process stays, its sockets stay open, nothing answers."""
+        ...
+
+    def resume(self, node: int) -> None: ...
+
     def stop(self) -> None: ...
+
+
+def _with_password(settings: Settings, password: str | None) -> Settings:
+    if password is None:
+        return settings
+    return settings.model_copy(update={"sasl_password": SecretStr(password)})
 
 
 class SingleBroker:
@@ -41,7 +65,7 @@ class SingleBroker:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.kafka: LocalKafka = start_kafka(data_dir)
+        self.kafka: LocalKafka = start_kafka(data_dir, agencies=MATRIX_USERS)
 
     @property
     def nodes(self) -> int:
@@ -50,14 +74,148 @@ class SingleBroker:
     def hub(self) -> Settings:
         return self.kafka.client_settings()
 
-    def kill(self, node: int) -> None:
+    def login(self, user: str, password: str | None = None) -> Settings:
+        return _with_password(self.kafka.client_settings(user=user), password)
+
+    async def kill(self, node: int) -> None:
+        await asyncio.to_thread(self._kill)
+
+    def _kill(self) -> None:
         os.kill(self.kafka.pid, signal.SIGKILL)
         while self.kafka.is_running():
             time.sleep(POLL_SECONDS)
 
-    def restart(self, node: int) -> None:
-        """On the same port: the clients' bootstrap list and metadata still name it."""
-        self.kafka = start_kafka(self.data_dir, port=self.kafka.port)
+    async def restart(self, node: int) -> None:
+        """On the same ports: the clients' bootstrap list and metadata still name them."""
+        self.kafka = await asyncio.to_thread(
+            start_kafka, self.data_dir, port=self.kafka.port, agency_port=self.kafka.agency_port
+        )
+
+    def pause(self, node: int) -> None:
+        os.kill(self.kafka.pid, signal.SIGSTOP)
+
+    def resume(self, node: int) -> None:
+        os.kill(self.kafka.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        self.resume(0)
         self.kafka.stop()
+
+
+class ThreeNodes:
+    """A 3-node KRaft cluster (replication factor 3, min.insync.replicas 2)."""
+
+    name = "3 nodes"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.cluster: KafkaCluster = start_cluster(data_dir, nodes=3)
+
+    @property
+    def nodes(self) -> int:
+        return len(self.cluster.nodes)
+
+    def hub(self) -> Settings:
+        return self.cluster.client_settings()
+
+    def login(self, user: str, password: str | None = None) -> Settings:
+        return _with_password(self.cluster.client_settings(user=user), password)
+
+    async def kill(self, node: int) -> None:
+        await asyncio.to_thread(self.cluster.nodes[node].kill)
+
+    async def restart(self, node: int) -> None:
+        target = self.cluster.nodes[node]
+        await asyncio.to_thread(target.start)
+        await self.cluster.wait_until_ready(target, within=120)
+
+    def pause(self, node: int) -> None:
+        self.cluster.nodes[node].pause()
+
+    def resume(self, node: int) -> None:
+        self.cluster.nodes[node].resume()
+
+    def stop(self) -> None:
+        for node in self.cluster.nodes:
+            if node.is_paused():
+                node.resume()
+        self.cluster.stop()
+
+    async def group_coordinator(self, group_id: str) -> int:
+        """The index of the node coordinating ``group_id``, for a row that kills it."""
+        return self.cluster.nodes.index(await self.cluster.group_coordinator(group_id))
+
+    async def transaction_coordinator(self, transactional_id: str) -> int:
+        node = await self.cluster.transaction_coordinator(transactional_id)
+        return self.cluster.nodes.index(node)
+
+
+class ProxiedBroker:
+    """A single node that every client reaches through a loopback :class:`TcpProxy`: the
+    broker advertises the proxy's port, so clients come back through it after metadata, and
+    the network faults the proxy makes (delays, resets, a blackhole) meet every connection.
+
+    The harness's own readers go through the proxy too: the broker advertises one address on
+    its hub listener. A reader held up by a fault only delays when progress is seen, by the
+    time it takes to reconnect, never what the verdict counts.
+    """
+
+    name = "single node behind a TCP proxy"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        (port,) = free_ports(1)
+        self.proxy = TcpProxy("127.0.0.1", port).start()
+        try:
+            self.kafka: LocalKafka = start_kafka(
+                data_dir, port=port, advertised_port=self.proxy.port
+            )
+        except BaseException:
+            self.proxy.stop()
+            raise
+
+    @property
+    def nodes(self) -> int:
+        return 1
+
+    def hub(self) -> Settings:
+        return self._proxied(self.kafka.client_settings())
+
+    def login(self, user: str, password: str | None = None) -> Settings:
+        return self._proxied(_with_password(self.kafka.client_settings(user=user), password))
+
+    def _proxied(self, settings: Settings) -> Settings:
+        """Bootstrapping through the proxy too: a client starting during a fault meets it.
+        An agency's login stays on the agency listener, which the proxy is not in front of."""
+        if settings.bootstrap_servers != self.kafka.bootstrap_servers:
+            return settings
+        return settings.model_copy(update={"bootstrap_servers": self.proxy.address})
+
+    async def kill(self, node: int) -> None:
+        await asyncio.to_thread(self._kill)
+
+    def _kill(self) -> None:
+        os.kill(self.kafka.pid, signal.SIGKILL)
+        while self.kafka.is_running():
+            time.sleep(POLL_SECONDS)
+
+    async def restart(self, node: int) -> None:
+        self.kafka = await asyncio.to_thread(
+            start_kafka,
+            self.data_dir,
+            port=self.kafka.port,
+            agency_port=self.kafka.agency_port,
+            advertised_port=self.proxy.port,
+        )
+
+    def pause(self, node: int) -> None:
+        os.kill(self.kafka.pid, signal.SIGSTOP)
+
+    def resume(self, node: int) -> None:
+        os.kill(self.kafka.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        try:
+            self.resume(0)
+            self.kafka.stop()
+        finally:
+            self.proxy.stop()

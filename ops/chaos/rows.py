@@ -15,30 +15,41 @@ from dataclasses import dataclass
 from typing import Literal
 
 from broker.fault_points import FaultPlan, FaultPoint
-from ops.chaos.run import RECOVERY_LIMIT, Hub, Inject
+from ops.chaos.rows_more import (
+    LONG_PAUSE,
+    PAUSE,
+    broker_pauses,
+    coordinator_loss,
+    long_stalls,
+    network_faults,
+    revoked_write,
+)
+from ops.chaos.run import RECOVERY_LIMIT, Hub, Inject, moments
 
 INJECTIONS = 5
 """At least this many injections per row and run (issue 9), where the row allows it."""
-ZOMBIE_STALL = 40.0
-"""Seconds a zombie-to-be holds its transaction open: past the group's session timeout (10 s),
-so the group gives its partitions away, and short of the transaction timeout (60 s)."""
+ZOMBIE_STALL = 30.0
+"""Seconds a zombie-to-be holds its transaction open: longer than it stays frozen, and short
+of the transaction timeout (60 s), so that it is its successor that aborts the transaction."""
+ZOMBIE_FROZEN = 15.0
+"""Past the group's session timeout (10 s) and the rebalance after it: by then the first
+distributor owns the frozen one's partitions and has fenced their transactional ids."""
 
 
 @dataclass(frozen=True)
 class Row:
     number: int
     title: str
-    brokers: Literal["single", "cluster"]
+    brokers: Literal["single", "cluster", "proxied"]
     inject: Inject
     first_faults: Callable[[int], FaultPlan] | None = None
     """Faults the first distributor starts with, given the run's seed."""
     poison: int = 4
-
-
-def _shares(count: int, rand: random.Random) -> list[float]:
-    """``count`` moments spread over the first 80% of the run, jittered."""
-    step = 0.8 / count
-    return [step * (i + 0.5) + rand.uniform(-step / 4, step / 4) for i in range(count)]
+    pace: float | None = None
+    """Notices per second produced during the run, for rows whose faults need work still
+    arriving when they strike; None produces the whole workload before the services start."""
+    service_principals: bool = False
+    """Run the services as their own principals with their ACLs (``run_row``'s option)."""
 
 
 async def distributor_kills(hub: Hub) -> int:
@@ -47,7 +58,7 @@ async def distributor_kills(hub: Hub) -> int:
     rand = random.Random(hub.seed)
     points = [FaultPoint.AFTER_SENDS, FaultPoint.AFTER_OFFSETS, FaultPoint.DURING_COMMIT]
     made = 0
-    for share, point in zip(_shares(len(points), rand), points, strict=True):
+    for share, point in zip(moments(len(points), rand), points, strict=True):
         service = hub.distributors[0]
         await hub.milestone(share)
         service.kill()
@@ -67,7 +78,7 @@ async def distributor_kills(hub: Hub) -> int:
 async def clean_restarts(hub: Hub) -> int:
     """SIGTERM each service in turn, and start it again."""
     rand = random.Random(hub.seed)
-    for index, share in enumerate(_shares(INJECTIONS + 1, rand)):
+    for index, share in enumerate(moments(INJECTIONS + 1, rand)):
         service = hub.ingest if index % 2 else hub.distributors[0]
         await hub.milestone(share)
         service.terminate()
@@ -85,12 +96,12 @@ async def application_aborts(hub: Hub) -> int:
 async def broker_kills(hub: Hub) -> int:
     """SIGKILL a broker and start it again on its storage: each in turn on a cluster."""
     rand = random.Random(hub.seed)
-    for index, share in enumerate(_shares(INJECTIONS, rand)):
+    for index, share in enumerate(moments(INJECTIONS, rand)):
         node = index % hub.brokers.nodes
         await hub.milestone(share)
-        hub.brokers.kill(node)
-        await asyncio.sleep(rand.uniform(0.5, 3.0))
-        await asyncio.to_thread(hub.brokers.restart, node)
+        await hub.brokers.kill(node)
+        await asyncio.sleep(rand.uniform(0.5, 1.5))
+        await hub.brokers.restart(node)
         await hub.recovered(time.monotonic())
     return INJECTIONS
 
@@ -99,7 +110,7 @@ async def rebalances(hub: Hub) -> int:
     """Distributor instances added and removed mid-run, with transactions open."""
     rand = random.Random(hub.seed)
     steps = ["add", "add", "remove", "add", "remove", "remove"]
-    for step, share in zip(steps, _shares(len(steps), rand), strict=True):
+    for step, share in zip(steps, moments(len(steps), rand), strict=True):
         await hub.milestone(share)
         if step == "add":
             hub.new_distributor().start()
@@ -111,33 +122,34 @@ async def rebalances(hub: Hub) -> int:
 
 
 async def zombies(hub: Hub) -> int:
-    """A distributor frozen with a transaction open, replaced by a new instance in its group,
-    then thawed: the new one has its transactional ids, so the old one must find itself
-    fenced and stop, and nothing it had in flight may appear."""
+    """A second distributor joins, is frozen with a transaction open, and is thawed once the
+    group has given its partitions back to the first: the first has fenced its transactional
+    ids on taking them, so the thawed one must find itself fenced and stop, and nothing it had
+    in flight may appear."""
     rand = random.Random(hub.seed)
     made = 0
-    for share in _shares(INJECTIONS, rand):
-        old = next(service for service in hub.distributors if service.is_running())
+    for share in moments(INJECTIONS, rand):
         await hub.milestone(share)
-        old.kill()
-        old.start(FaultPlan(stall_seconds=ZOMBIE_STALL, stall_after=rand.randint(1, 3)))
-        while old.log_count("fault injection: stalling") < old.starts:
-            if not old.is_running():
-                hub.notes.append(f"{old.name} exited before stalling")
+        zombie = hub.new_distributor()
+        zombie.start(FaultPlan(stall_seconds=ZOMBIE_STALL, stall_after=rand.randint(1, 3)))
+        deadline = time.monotonic() + RECOVERY_LIMIT
+        while not zombie.log_count("fault injection: stalling"):
+            if not zombie.is_running() or time.monotonic() > deadline:
+                hub.notes.append(f"{zombie.name} never held a transaction open")
                 break
             await asyncio.sleep(0.05)
-        old.pause()
-        frozen = time.monotonic()
-        hub.new_distributor().start()
-        await hub.recovered(frozen)
-        old.resume()
+        zombie.pause()
+        await asyncio.sleep(ZOMBIE_FROZEN)
+        zombie.resume()
+        thawed = time.monotonic()
         made += 1
-        code = old.wait_for_exit_by_itself(RECOVERY_LIMIT)
+        code = zombie.wait_for_exit_by_itself(RECOVERY_LIMIT)
         if code is None:
-            hub.notes.append(f"zombie {old.name} still ran {RECOVERY_LIMIT:g} s after thawing")
-            old.kill()
-        elif old.log_count("ProducerFenced") == 0:
-            hub.notes.append(f"zombie {old.name} exited with {code}, not on being fenced")
+            hub.notes.append(f"zombie {zombie.name} still ran {RECOVERY_LIMIT:g} s after thawing")
+            zombie.kill()
+        elif zombie.log_count("ProducerFenced") == 0:
+            hub.notes.append(f"zombie {zombie.name} exited with {code}, not on being fenced")
+        await hub.recovered(thawed)
     return made
 
 
@@ -157,8 +169,21 @@ ROWS: dict[str, Row] = {
     "3": Row(3, "aborts the application triggers", "single", application_aborts, _aborting),
     "4": Row(4, "broker hard kill and restart, single node", "single", broker_kills),
     "4c": Row(4, "broker hard kill and restart, each of 3 nodes", "cluster", broker_kills),
+    "6": Row(6, "coordinators' node lost for two minutes", "cluster", coordinator_loss),
+    "7": Row(7, "broker paused (SIGSTOP) for 10 s", "single", broker_pauses(PAUSE, INJECTIONS)),
+    "7l": Row(7, "broker paused past the txn timeout", "single", broker_pauses(LONG_PAUSE, 1)),
+    "8": Row(8, "network faults through a TCP proxy", "proxied", network_faults),
     "9": Row(9, "rebalance: distributors added and removed", "single", rebalances),
-    "10": Row(10, "zombie distributor fenced", "single", zombies),
+    "10": Row(10, "zombie distributor fenced", "single", zombies, pace=55),
+    "11": Row(11, "a transaction stalled past its timeout", "single", long_stalls),
     "12": Row(12, "poison records on every input topic", "single", poison_only, poison=40),
+    "14": Row(
+        14,
+        "distributor's write on one deliver topic revoked for 60 s",
+        "single",
+        revoked_write,
+        service_principals=True,
+    ),
 }
+
 QUICK = ["1", "3", "4", "4c", "10", "12"]

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,6 +23,7 @@ import orjson
 from aiokafka import ConsumerRecord
 
 from broker import audit
+from broker.access import DISTRIBUTOR, INGEST, HubNames, service_acls
 from broker.errors import ChaosError
 from broker.fault_points import FaultPlan
 from broker.kafka_clients import new_producer
@@ -33,6 +35,7 @@ from broker.serde import NoticeSerde
 from broker.settings import Settings
 from broker.topics import TopicNames, ensure_declared_topics
 from broker.transactional import Outgoing
+from ops.acls import apply_acls
 from ops.chaos import workload
 from ops.chaos.brokers import Brokers
 from ops.chaos.observe import Progress, delivery_seen, read_to_end, where
@@ -45,6 +48,8 @@ RECOVERY_LIMIT = 60.0
 """Processing must resume within this many seconds of each fault ending (issue 9)."""
 _SERDE = NoticeSerde(SchemaCatalog.from_directory())
 _SEND_CHUNK = 1_000
+_PACE_TICK = 0.1
+"""Seconds between the chunks of a paced workload."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,13 @@ class Hub:
         return seconds
 
 
+def moments(count: int, rand: random.Random, *, within: float = 0.8) -> list[float]:
+    """``count`` shares of the run (milestones for faults) spread over its first ``within``,
+    jittered: a long fault stretches the run, and each must still meet work to do."""
+    step = within / count
+    return [step * (i + 0.5) + rand.uniform(-step / 4, step / 4) for i in range(count)]
+
+
 Inject = Callable[[Hub], Awaitable[int]]
 """A fault row's injections into a running hub; returns how many it made."""
 
@@ -140,9 +152,14 @@ async def run_row(
     *,
     poison: int,
     first_faults: FaultPlan | None = None,
+    service_principals: bool = False,
+    pace: float | None = None,
 ) -> RowResult:
     """Run the workload, with ``poison`` records among it, through a fresh hub on ``brokers``
-    while ``inject`` makes faults; the first distributor starts with ``first_faults``."""
+    while ``inject`` makes faults; the first distributor starts with ``first_faults``. With
+    ``service_principals`` the services log in as their own users with the ACLs
+    ``broker.access`` derives, as production runs them, instead of as the hub. With ``pace``,
+    the workload is produced at that many notices per second while the services run."""
     started = time.monotonic()
     run_id = f"chaos-{uuid.uuid4().hex[:8]}"
     workdir = config.workdir / f"{name.replace(' ', '-')}-{run_id}"
@@ -158,14 +175,17 @@ async def run_row(
     topics = TopicNames(settings.topic_prefix)
     recipients = [agency.agency_id for agency in workload.POLICY.recipients]
     await ensure_declared_topics(settings, recipients)
+    ingest_login = distributor_login = settings
+    if service_principals:
+        ingest_login, distributor_login = await _service_logins(brokers, settings, run_id)
     notices = list(workload.notices(run_id, config.notices, seed=config.seed))
     expected = expectations(notices, workload.POLICY, dt.datetime.now(dt.UTC))
     letters = workload.poison(poison, seed=config.seed)
     hub = Hub(
         settings=settings,
         brokers=brokers,
-        ingest=_service("ingest", ["ingest"], settings, workdir),
-        distributors=[_distributor(settings, workdir, run_id)],
+        ingest=_service("ingest", ["ingest"], ingest_login, workdir),
+        distributors=[_distributor(distributor_login, workdir, run_id)],
         progress=Progress(settings, [topics.audit, *map(topics.deliver, recipients)], topics.audit),
         decisions=len(expected),
         workdir=workdir,
@@ -173,13 +193,17 @@ async def run_row(
         poison=poison,
     )
     await hub.progress.start()
+    producing = asyncio.create_task(_produce(settings, topics, notices, letters, pace=pace))
     try:
-        await _produce(settings, topics, notices, letters)
+        if pace is None:
+            await producing
         hub.ingest.start()
         hub.distributors[0].start(first_faults)
         injections = await inject(hub)
+        await producing
         await _finish(hub, config.finish_timeout)
     finally:
+        producing.cancel()
         for service in [hub.ingest, *hub.distributors]:
             service.terminate()
         await hub.progress.stop()
@@ -201,11 +225,32 @@ def _service(name: str, args: list[str], settings: Settings, workdir: Path) -> S
     return Service(name, args, settings.to_env(), workdir / f"{name}.log")
 
 
+def _distributor_group(run_id: str) -> str:
+    return f"{run_id}-distributor"
+
+
 def _distributor(settings: Settings, workdir: Path, run_id: str) -> Service:
     policy = workdir / "policy.json"
     policy.write_text(json.dumps(workload.POLICY.model_dump(mode="json"), indent=1))
-    args = ["distribute", "--policy", str(policy), "--group", f"{run_id}-distributor"]
+    args = ["distribute", "--policy", str(policy), "--group", _distributor_group(run_id)]
     return _service("distributor-0", args, settings, workdir)
+
+
+async def _service_logins(
+    brokers: Brokers, settings: Settings, run_id: str
+) -> tuple[Settings, Settings]:
+    """The ingest's and the distributor's settings logged in as their own principals, each
+    granted what ``broker.access`` derives for this run's topic prefix and groups."""
+    names = HubNames.of(settings, distributor_group=_distributor_group(run_id))
+    await asyncio.to_thread(apply_acls, settings, service_acls(names))
+
+    def login(user: str) -> Settings:
+        own = brokers.login(user)
+        return settings.model_copy(
+            update={"sasl_username": own.sasl_username, "sasl_password": own.sasl_password}
+        )
+
+    return login(INGEST), login(DISTRIBUTOR)
 
 
 async def _produce(
@@ -213,9 +258,11 @@ async def _produce(
     topics: TopicNames,
     notices: list[NoticeEnvelope],
     poison: list[workload.Poison],
+    *,
+    pace: float | None,
 ) -> None:
-    """The workload as ingest would have written it, and the poison among it, acknowledged by
-    every in-sync replica before the services start."""
+    """The workload as ingest would have written it, and the poison among it, each record
+    acknowledged by every in-sync replica: all at once, or ``pace`` notices per second."""
     producer = new_producer(settings, role="chaos-workload")
     await producer.start()
     try:
@@ -230,13 +277,15 @@ async def _produce(
                 headers = []
             at = (index + 1) * len(records) // (len(poison) + 1)
             records.insert(at, Outgoing(topic, letter.value, headers=headers))
-        for start in range(0, len(records), _SEND_CHUNK):
-            chunk = records[start : start + _SEND_CHUNK]
+        size = _SEND_CHUNK if pace is None else max(1, round(pace * _PACE_TICK))
+        for start in range(0, len(records), size):
+            tick = asyncio.sleep(0 if pace is None else _PACE_TICK)
+            chunk = records[start : start + size]
             acks = [
                 await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
                 for r in chunk
             ]
-            await asyncio.gather(*acks)
+            await asyncio.gather(tick, *acks)
     finally:
         await producer.stop()
 

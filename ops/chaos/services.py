@@ -64,8 +64,10 @@ class Service:
         self.wait(10)
 
     def terminate(self, timeout: float = 30) -> None:
-        """SIGTERM and wait for the clean shutdown; SIGKILL if it does not come."""
+        """SIGTERM and wait for the clean shutdown; SIGKILL if it does not come. A paused
+        process is resumed first, or the signal would wait with it."""
         self._signal(signal.SIGTERM)
+        self._signal(signal.SIGCONT)
         if not self.wait(timeout):
             self.kill()
 
