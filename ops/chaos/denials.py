@@ -595,15 +595,18 @@ class _Lines(logging.Handler):
 @contextlib.contextmanager
 def _aiokafka_errors() -> Iterator[list[str]]:
     """The ERROR lines aiokafka logs meanwhile, where it puts the broker's answer to a failed
-    login (:func:`code_of`); its logger is let through at ERROR for the while if it was not."""
+    login (:func:`code_of`). A logger silenced below ERROR (as the command line does) is let
+    through at ERROR for the while, to this handler only, so the silence still holds."""
     logger = logging.getLogger("aiokafka")
     handler = _Lines()
-    level = logger.level
+    level, propagate = logger.level, logger.propagate
     if not logger.isEnabledFor(logging.ERROR):
         logger.setLevel(logging.ERROR)
+        logger.propagate = False
     logger.addHandler(handler)
     try:
         yield handler.lines
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.propagate = propagate

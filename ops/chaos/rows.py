@@ -174,7 +174,7 @@ ROWS: dict[str, Row] = {
     "7l": Row(7, "broker paused past the txn timeout", "single", broker_pauses(LONG_PAUSE, 1)),
     "8": Row(8, "network faults through a TCP proxy", "proxied", network_faults),
     "9": Row(9, "rebalance: distributors added and removed", "single", rebalances),
-    "10": Row(10, "zombie distributor fenced", "single", zombies, pace=55),
+    "10": Row(10, "zombie distributor fenced", "single", zombies, pace=100),
     "11": Row(11, "a transaction stalled past its timeout", "single", long_stalls),
     "12": Row(12, "poison records on every input topic", "single", poison_only, poison=40),
     "14": Row(
