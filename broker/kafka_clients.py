@@ -52,7 +52,8 @@ def new_consumer(
     """``group_id=None`` makes a reader outside any group, one that can commit nothing.
 
     ``overrides`` may replace the defaults (a verifier that must see aborted records reads
-    ``isolation_level="read_uncommitted"``), never the login.
+    ``isolation_level="read_uncommitted"``), never the login. A replica with a
+    ``group_instance_id`` is a static member of every group it joins.
     """
     options: dict[str, Any] = {
         "enable_auto_commit": False,
@@ -60,6 +61,8 @@ def new_consumer(
         "isolation_level": "read_committed",
         **overrides,
     }
+    if group_id is not None and settings.group_instance_id is not None:
+        options.setdefault("group_instance_id", settings.group_instance_id)
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.bootstrap_servers,

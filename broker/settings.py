@@ -107,6 +107,15 @@ class Settings(BaseSettings):
         description="How often the distributor re-verifies the whole audit trail for its "
         "metrics; 0 never.",
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="Kafka group.instance.id of this service replica (static membership, "
+        "KIP-345). Give each replica a stable one: restarted after a crash, it gets its "
+        "partitions back at once instead of after the session timeout (10 s), which is what "
+        "keeps an embargo release due meanwhile within seconds of its time. A replica that "
+        "stops for good keeps its partitions until that timeout. Unset: dynamic membership.",
+    )
     faults: FaultPlan | None = Field(
         default=None,
         description="Faults a service injects into itself, for the chaos harness only "

@@ -11,7 +11,7 @@ from collections import Counter
 
 from broker.models import Level, NoticeType, Tlp
 from ops.chaos import workload
-from ops.chaos.tally import Expected, Seen, expectations, tally
+from ops.chaos.tally import Expected, Seen, embargo_breaches, expectations, misordered, tally
 
 EXPECTED = {
     ("n1", "a"): Expected("DELIVER", ()),
@@ -119,3 +119,32 @@ def test_poison_covers_every_input_topic_kind() -> None:
     kinds = Counter(letter.topic_kind for letter in workload.poison(40, seed=7))
     assert set(kinds) == {"raw", *(kind.value for kind in NoticeType)}
     assert min(kinds.values()) >= 5
+
+
+def test_a_delivery_overtaking_an_earlier_notice_of_its_type_is_out_of_order() -> None:
+    read = [("n1", "WANTED_PERSON"), ("n2", "INTEL_BULLETIN"), ("n3", "WANTED_PERSON")]
+    in_order = [seen("n1", "a", "DELIVER", at=1), seen("n3", "a", "DELIVER", at=2)]
+    assert misordered(read, in_order) == []
+    interleaved = [seen("n2", "a", "DELIVER", at=1), seen("n1", "a", "DELIVER", at=2)]
+    assert misordered(read, interleaved) == []  # types interleave freely
+    overtaken = [seen("n3", "a", "DELIVER", at=1), seen("n1", "a", "DELIVER", at=2)]
+    assert len(misordered(read, overtaken)) == 1
+
+
+def test_an_embargoed_delivery_sent_early_or_late_is_a_breach() -> None:
+    release = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    within = dt.timedelta(seconds=5)
+
+    def sent(after: float) -> Seen:
+        at = release + dt.timedelta(seconds=after)
+        return Seen(("n1", "a"), "DELIVER", (), ("deliver", 0, 0), at=at)
+
+    expected = {("n1", "a"): Expected("DELIVER", ())}
+    on_time = embargo_breaches({"n1": release}, [sent(0.4)], expected, within=within)
+    assert on_time == ([], [])
+    early, _ = embargo_breaches({"n1": release}, [sent(-0.01)], expected, within=within)
+    assert len(early) == 1
+    _, late = embargo_breaches({"n1": release}, [sent(6)], expected, within=within)
+    assert len(late) == 1
+    _, never = embargo_breaches({"n1": release}, [], expected, within=within)
+    assert len(never) == 1

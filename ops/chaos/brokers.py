@@ -148,6 +148,16 @@ class ThreeNodes:
         node = await self.cluster.transaction_coordinator(transactional_id)
         return self.cluster.nodes.index(node)
 
+    async def bounce(self, node: int) -> None:
+        """Stop node ``node`` cleanly (its leaderships handed over first), start it again, and
+        return once every partition has all its replicas in sync again: the point where a
+        rolling bounce may take the next node down."""
+        target = self.cluster.nodes[node]
+        await asyncio.to_thread(target.stop)
+        await asyncio.to_thread(target.start)
+        await self.cluster.wait_until_ready(target, within=120)
+        await self.cluster.wait_for_full_isr(within=120)
+
 
 class ProxiedBroker:
     """A single node that every client reaches through a loopback :class:`TcpProxy`: the

@@ -105,6 +105,8 @@ async def run_campaign(
                 first_faults=faults,
                 pace=row.pace,
                 service_principals=row.service_principals,
+                notice_partitions=row.notice_partitions,
+                embargo=row.embargo,
             )
             report.rows.append(result)
         if config.denials:

@@ -77,17 +77,17 @@ def delivery_seen(topics: TopicNames, record: ConsumerRecord[bytes, bytes]) -> S
 
 @dataclass
 class Progress:
-    """A committed reader that runs during the faults: every offset it saw, and the moments
-    the audit trail grew, from which recovery after each fault is measured."""
+    """A committed reader that runs during the faults: every offset it saw, how far the audit
+    trail got, and the first audit record made after a fault ended (recovery)."""
 
     settings: Settings
     topics: list[str]
     audit_topic: str
     seen: set[Offset] = field(default_factory=set)
     audit_records: int = 0
-    last_growth: float = field(default_factory=time.monotonic)
     _task: asyncio.Task[None] | None = None
-    _errors: int = 0
+    _watch_from_ms: float = float("inf")
+    _resumed_ms: int | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -108,19 +108,18 @@ class Progress:
             while True:
                 try:
                     batches = await consumer.getmany(timeout_ms=_POLL_MS)
-                except KafkaError:
-                    self._errors += 1
+                except KafkaError:  # a broker down or moving: the reader waits it out
                     await asyncio.sleep(0.5)
                     continue
-                grew = False
                 for records in batches.values():
                     for record in records:
                         self.seen.add(where(record))
                         if record.topic == self.audit_topic:
                             self.audit_records += 1
-                            grew = True
-                if grew:
-                    self.last_growth = time.monotonic()
+                            if record.timestamp >= self._watch_from_ms:
+                                self._resumed_ms = min(
+                                    record.timestamp, self._resumed_ms or record.timestamp
+                                )
         finally:
             await consumer.stop()
 
@@ -136,14 +135,17 @@ class Progress:
         return True
 
     async def recovery_after(self, fault_ended: float, target: int, within: float) -> float:
-        """Seconds from ``fault_ended`` until the audit trail grew again (0 if there was nothing
-        left to do); ``within`` if it never did."""
-        before = self.audit_records
-        deadline = fault_ended + within
-        while self.audit_records == before and before < target:
+        """Seconds from ``fault_ended`` (wall clock) until an audit record made after it was
+        committed, by that record's own timestamp: the reader may still be catching up with
+        records from before the fault, which prove nothing. 0 when nothing was left to do;
+        ``within`` if processing never resumed."""
+        self._resumed_ms = None
+        self._watch_from_ms = fault_ended * 1000
+        deadline = time.monotonic() + within
+        while self._resumed_ms is None and self.audit_records < target:
             if time.monotonic() >= deadline:
                 return within
             await asyncio.sleep(0.05)
-        if before >= target:
+        if self._resumed_ms is None:
             return 0.0
-        return max(0.0, self.last_growth - fault_ended)
+        return max(0.0, self._resumed_ms / 1000 - fault_ended)

@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from broker.fault_points import FaultPlan, FaultPoint
+from ops.chaos import workload
 from ops.chaos.rows_more import (
+    EMBARGO,
     LONG_PAUSE,
     PAUSE,
     broker_pauses,
     coordinator_loss,
+    embargo_restarts,
     long_stalls,
     network_faults,
     revoked_write,
+    rolling_bounces,
 )
 from ops.chaos.run import RECOVERY_LIMIT, Hub, Inject, moments
 
@@ -50,6 +54,10 @@ class Row:
     arriving when they strike; None produces the whole workload before the services start."""
     service_principals: bool = False
     """Run the services as their own principals with their ACLs (``run_row``'s option)."""
+    notice_partitions: int | None = None
+    """Partitions of the notices topics instead of the declared ones (``run_row``'s option)."""
+    embargo: workload.Embargo | None = None
+    """Embargo a share of the (paced) workload (``run_row``'s option)."""
 
 
 async def distributor_kills(hub: Hub) -> int:
@@ -169,6 +177,14 @@ ROWS: dict[str, Row] = {
     "3": Row(3, "aborts the application triggers", "single", application_aborts, _aborting),
     "4": Row(4, "broker hard kill and restart, single node", "single", broker_kills),
     "4c": Row(4, "broker hard kill and restart, each of 3 nodes", "cluster", broker_kills),
+    "5": Row(
+        5,
+        "rolling clean bounce; one partition, order kept",
+        "cluster",
+        rolling_bounces,
+        pace=50,
+        notice_partitions=1,
+    ),
     "6": Row(6, "coordinators' node lost for two minutes", "cluster", coordinator_loss),
     "7": Row(7, "broker paused (SIGSTOP) for 10 s", "single", broker_pauses(PAUSE, INJECTIONS)),
     "7l": Row(7, "broker paused past the txn timeout", "single", broker_pauses(LONG_PAUSE, 1)),
@@ -177,6 +193,14 @@ ROWS: dict[str, Row] = {
     "10": Row(10, "zombie distributor fenced", "single", zombies, pace=100),
     "11": Row(11, "a transaction stalled past its timeout", "single", long_stalls),
     "12": Row(12, "poison records on every input topic", "single", poison_only, poison=40),
+    "13": Row(
+        13,
+        "embargoed notices across distributor restarts",
+        "single",
+        embargo_restarts,
+        pace=50,
+        embargo=EMBARGO,
+    ),
     "14": Row(
         14,
         "distributor's write on one deliver topic revoked for 60 s",

@@ -1,5 +1,6 @@
 """The fault rows of issue 9 that hold a fault for long: a paused broker, a transaction held past
-its timeout, a coordinator's node lost, a broken network, a revoked write permission.
+its timeout, a coordinator's node lost, a broken network, a revoked write permission; and those
+that check more than the tally: a rolling bounce (order), restarts around embargo releases.
 
 Each holds its fault for a fixed time (the issue's or one past a timeout that matters) rather
 than a random one, so that what the row proves does not depend on the seed; the moments still
@@ -9,6 +10,7 @@ come from the run's progress, as in ``ops.chaos.rows``.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import random
 import time
@@ -44,6 +46,14 @@ DELAY = REQUEST_TIMEOUT + 5
 BLACKHOLE = 30.0
 REFUSING = 5.0
 REVOKED = 60.0
+BOUNCE_ROUNDS = 2
+"""Each node bounced twice: six injections, at least the five a row makes (issue 9)."""
+RESTARTS = 6
+"""Three by SIGTERM and three by SIGKILL, in turn."""
+EMBARGO = workload.Embargo(share=0.2, delay=(30.0, 60.0))
+"""A fifth of the notices embargoed: the least delay is past the longest a SIGKILLed
+distributor is away (its group's session timeout, 10 s, and a restart), so each is still
+embargoed when first decided."""
 _STALLING = "fault injection: stalling"
 """What ``broker.fault_points`` logs as a stall begins."""
 
@@ -217,3 +227,45 @@ async def revoked_write(hub: Hub) -> int:
             hub.notes.append(f"{service.name} exited with {service.exit_code()} when denied")
             service.start()
     return 1
+
+
+async def rolling_bounces(hub: Hub) -> int:
+    """Each node of the cluster in turn stopped cleanly and started again, the next one only
+    once every partition has all its replicas back in sync, as a rolling upgrade does it; two
+    rounds. The notices topics have one partition in this row (``Row.notice_partitions``), so
+    the verdict also checks that the deliveries keep the notices' order; the workload is paced
+    (``Row.pace``), since a bounce takes about 20 s and would otherwise meet an idle hub."""
+    brokers = hub.brokers
+    if not isinstance(brokers, ThreeNodes):
+        raise ChaosError(f"row 5 needs the 3-node cluster, not a {brokers.name}")
+    count = BOUNCE_ROUNDS * brokers.nodes
+    for index, share in enumerate(moments(count, random.Random(hub.seed))):
+        node = index % brokers.nodes
+        await hub.milestone(share)
+        await brokers.bounce(node)
+        log.info("row 5: node %d bounced", node)
+        await hub.recovered(time.monotonic())
+    return count
+
+
+async def embargo_restarts(hub: Hub) -> int:
+    """The distributor, whose process runs the embargo releaser too, stopped shortly before an
+    embargoed notice is due, by SIGTERM and SIGKILL in turn, and started again at once: the
+    new instance must release what was pending, none before its time and each within the
+    issue's 5 s of it (the verdict's early and late)."""
+    if not hub.releases:
+        raise ChaosError("row 13 needs an embargoed workload (Row.embargo)")
+    rand = random.Random(hub.seed)
+    for index in range(RESTARTS):
+        due = hub.releases[(2 * index + 1) * len(hub.releases) // (2 * RESTARTS)]
+        strike = due - dt.timedelta(seconds=rand.uniform(0.5, 3.0))
+        await asyncio.sleep(max(0.0, (strike - dt.datetime.now(dt.UTC)).total_seconds()))
+        service = hub.distributors[0]
+        if index % 2:
+            service.kill()
+        else:
+            service.terminate()
+        service.start()
+        log.info("row 13: %s restarted before a release due at %s", service.name, due)
+        await hub.recovered(time.monotonic())
+    return RESTARTS

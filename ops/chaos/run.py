@@ -9,6 +9,7 @@ same brokers without seeing each other's records. The services run as processes
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -26,26 +27,37 @@ from broker import audit
 from broker.access import DISTRIBUTOR, INGEST, HubNames, service_acls
 from broker.errors import ChaosError
 from broker.fault_points import FaultPlan
-from broker.kafka_clients import new_producer
+from broker.kafka_clients import new_admin, new_producer
 from broker.models import NoticeEnvelope, NoticeType
 from broker.publisher import notice_record
 from broker.raw import FORMAT_HEADER
 from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
-from broker.topics import TopicNames, ensure_declared_topics
+from broker.topics import TopicNames, ensure_declared_topics, ensure_topics
 from broker.transactional import Outgoing
 from ops.acls import apply_acls
 from ops.chaos import workload
 from ops.chaos.brokers import Brokers
 from ops.chaos.observe import Progress, delivery_seen, read_to_end, where
 from ops.chaos.services import Service
-from ops.chaos.tally import Expected, Pair, Seen, Tally, expectations, tally
+from ops.chaos.tally import (
+    Expected,
+    Pair,
+    Seen,
+    Tally,
+    embargo_breaches,
+    expectations,
+    misordered,
+    tally,
+)
 
 log = logging.getLogger(__name__)
 
 RECOVERY_LIMIT = 60.0
 """Processing must resume within this many seconds of each fault ending (issue 9)."""
+RELEASE_WITHIN = dt.timedelta(seconds=5)
+"""An embargoed notice must be delivered within this long after its not_before (issue 9)."""
 _SERDE = NoticeSerde(SchemaCatalog.from_directory())
 _SEND_CHUNK = 1_000
 _PACE_TICK = 0.1
@@ -97,13 +109,16 @@ class Hub:
     distributors: list[Service]
     progress: Progress
     decisions: int
-    """Audit records the run ends with: one per notice and recipient."""
+    """Audit records the run ends with: one per notice and recipient, and one more for each
+    embargoed one, on its release."""
     workdir: Path
     seed: int
     poison: int
     recoveries: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Findings a row makes beyond the tally (a zombie that did not stop, say)."""
+    releases: list[dt.datetime] = field(default_factory=list)
+    """The embargoed notices' release times, in order, for a row that strikes around them."""
 
     def new_distributor(self) -> Service:
         """Another distributor instance, in the same group as the first."""
@@ -125,10 +140,11 @@ class Hub:
             raise ChaosError(f"the run stalled below {target} of {self.decisions} decisions")
 
     async def recovered(self, fault_ended: float) -> float:
-        """Record and return how long processing took to resume after a fault ended."""
-        seconds = await self.progress.recovery_after(
-            fault_ended, self.decisions, RECOVERY_LIMIT * 2
-        )
+        """Record and return how long processing took to resume after a fault ended at
+        ``fault_ended`` (``time.monotonic()``; compared with record timestamps on the wall
+        clock)."""
+        wall = time.time() - (time.monotonic() - fault_ended)
+        seconds = await self.progress.recovery_after(wall, self.decisions, RECOVERY_LIMIT * 2)
         self.recoveries.append(seconds)
         return seconds
 
@@ -154,12 +170,20 @@ async def run_row(
     first_faults: FaultPlan | None = None,
     service_principals: bool = False,
     pace: float | None = None,
+    notice_partitions: int | None = None,
+    embargo: workload.Embargo | None = None,
 ) -> RowResult:
     """Run the workload, with ``poison`` records among it, through a fresh hub on ``brokers``
     while ``inject`` makes faults; the first distributor starts with ``first_faults``. With
     ``service_principals`` the services log in as their own users with the ACLs
     ``broker.access`` derives, as production runs them, instead of as the hub. With ``pace``,
-    the workload is produced at that many notices per second while the services run."""
+    the workload is produced at that many notices per second while the services run.
+
+    With ``notice_partitions`` the notices topics have that many partitions instead of the
+    declared number, and with one the verdict also checks that each deliver partition has
+    every type's notices in the order they were read in. With ``embargo`` (and a ``pace``) a
+    share of the notices is embargoed, and the verdict also checks that each was delivered
+    after its not_before and within ``RELEASE_WITHIN`` of it."""
     started = time.monotonic()
     run_id = f"chaos-{uuid.uuid4().hex[:8]}"
     workdir = config.workdir / f"{name.replace(' ', '-')}-{run_id}"
@@ -174,12 +198,24 @@ async def run_row(
     )
     topics = TopicNames(settings.topic_prefix)
     recipients = [agency.agency_id for agency in workload.POLICY.recipients]
+    if notice_partitions is not None:
+        await _notices_topics(settings, notice_partitions)
     await ensure_declared_topics(settings, recipients)
     ingest_login = distributor_login = settings
     if service_principals:
         ingest_login, distributor_login = await _service_logins(brokers, settings, run_id)
     notices = list(workload.notices(run_id, config.notices, seed=config.seed))
-    expected = expectations(notices, workload.POLICY, dt.datetime.now(dt.UTC))
+    start = dt.datetime.now(dt.UTC)
+    if embargo is not None:
+        if pace is None:
+            raise ChaosError("an embargoed workload is produced at a pace, to date its embargoes")
+        notices = list(
+            workload.embargoed(notices, embargo, start=start, pace=pace, seed=config.seed)
+        )
+    expected = expectations(notices, workload.POLICY, start)
+    not_before = {
+        n.notice_id: n.not_before for n in notices if n.not_before and n.not_before > start
+    }
     letters = workload.poison(poison, seed=config.seed)
     hub = Hub(
         settings=settings,
@@ -187,10 +223,11 @@ async def run_row(
         ingest=_service("ingest", ["ingest"], ingest_login, workdir),
         distributors=[_distributor(distributor_login, workdir, run_id)],
         progress=Progress(settings, [topics.audit, *map(topics.deliver, recipients)], topics.audit),
-        decisions=len(expected),
+        decisions=sum(1 + (want.held is not None) for want in expected.values()),
         workdir=workdir,
         seed=config.seed,
         poison=poison,
+        releases=sorted(not_before.values()),
     )
     await hub.progress.start()
     producing = asyncio.create_task(_produce(settings, topics, notices, letters, pace=pace))
@@ -207,7 +244,15 @@ async def run_row(
         for service in [hub.ingest, *hub.distributors]:
             service.terminate()
         await hub.progress.stop()
-    result_tally, chain = await _verify(settings, topics, expected, hub.progress, poison)
+    result_tally, chain = await _verify(
+        settings,
+        topics,
+        expected,
+        hub.progress,
+        poison,
+        ordered=notice_partitions == 1,
+        not_before=not_before,
+    )
     return RowResult(
         row=name,
         brokers=brokers.name,
@@ -219,6 +264,23 @@ async def run_row(
         seconds=time.monotonic() - started,
         notes=hub.notes,
     )
+
+
+async def _notices_topics(settings: Settings, partitions: int) -> None:
+    """Create the notices topics as declared but with ``partitions`` partitions, before the
+    services declare theirs: they only create topics that are missing."""
+    wanted = set(TopicNames(settings.topic_prefix).all_notices)
+    specs = [
+        dataclasses.replace(spec, partitions=partitions)
+        for spec in TopicNames(settings.topic_prefix).declared(settings.agencies)
+        if spec.name in wanted
+    ]
+    admin = new_admin(settings)
+    await admin.start()
+    try:
+        await ensure_topics(admin, specs, replication_factor=settings.replication_factor)
+    finally:
+        await admin.close()
 
 
 def _service(name: str, args: list[str], settings: Settings, workdir: Path) -> Service:
@@ -316,19 +378,32 @@ async def _verify(
     expected: Mapping[Pair, Expected],
     progress: Progress,
     poison: int,
+    *,
+    ordered: bool,
+    not_before: Mapping[str, dt.datetime],
 ) -> tuple[Tally, audit.VerifyReport]:
+    """The tally of what was committed; with ``ordered``, also the order of the deliveries
+    against the notices topics' (one partition each), and with ``not_before``, the times of
+    the embargoed notices' deliveries."""
     recipients = sorted({recipient for _, recipient in expected})
     outputs = [topics.audit, *map(topics.deliver, recipients)]
-    committed = await read_to_end(settings, [*outputs, topics.dlq], isolation="read_committed")
+    inputs = topics.all_notices if ordered else []
+    committed = await read_to_end(
+        settings, [*outputs, topics.dlq, *inputs], isolation="read_committed"
+    )
     uncommitted = await read_to_end(settings, outputs, isolation="read_uncommitted")
-    deliveries, decisions = [], []
+    deliveries, decisions, read = [], [], []
     chain_input = []
-    for record in committed:
+    for record in sorted(committed, key=where):
         if record.topic == topics.audit:
             chain_input.append((record.partition, record.offset, record))
-            decisions.append(_audit_seen(record))
+            decisions.append(_audit_seen(topics, record))
+        elif record.topic in inputs:
+            if record.key:
+                read.append((record.key.decode(), record.topic))
         elif record.topic != topics.dlq:
-            deliveries.append(delivery_seen(topics, record))
+            sent = dt.datetime.fromtimestamp(record.timestamp / 1000, dt.UTC)
+            deliveries.append(dataclasses.replace(delivery_seen(topics, record), at=sent))
     chain = audit.verify(
         (f"{r.topic}[{r.partition}]@{r.offset}", r.value) for _, _, r in sorted(chain_input)
     )
@@ -337,19 +412,26 @@ async def _verify(
         deliveries,
         decisions,
         uncommitted=[where(r) for r in uncommitted],
-        committed=[where(r) for r in committed if r.topic != topics.dlq],
+        committed=[where(r) for r in committed if r.topic in outputs],
         seen_during=progress.seen,
         dead_letters=sum(r.topic == topics.dlq for r in committed),
         poison=poison,
     )
+    if ordered:
+        result.misordered = misordered(read, deliveries)
+    if not_before:
+        result.early, result.late = embargo_breaches(
+            not_before, deliveries, expected, within=RELEASE_WITHIN
+        )
     return result, chain
 
 
-def _audit_seen(record: ConsumerRecord[bytes, bytes]) -> Seen:
+def _audit_seen(topics: TopicNames, record: ConsumerRecord[bytes, bytes]) -> Seen:
     value = orjson.loads(record.value or b"{}")
     return Seen(
         pair=(value["notice_id"], value["recipient"]),
         outcome=value["outcome"],
         redacted=tuple(value.get("redacted") or ()),
         where=where(record),
+        released=str(value.get("source", "")).startswith(f"{topics.released}["),
     )

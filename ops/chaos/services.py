@@ -22,7 +22,12 @@ from broker.fault_points import FaultPlan
 
 @dataclass
 class Service:
-    """One service instance: its command, environment and log; each start appends to the log."""
+    """One service instance: its command, environment and log; each start appends to the log.
+
+    Its name is its static group membership id (``Settings.group_instance_id``), as a
+    replica's would be in production, so a restarted instance takes its partitions back at
+    once.
+    """
 
     name: str
     args: list[str]
@@ -35,7 +40,7 @@ class Service:
         """Start (again); ``faults`` are injected by this start only."""
         if self.is_running():
             raise ChaosError(f"{self.name} is already running (pid {self.pid})")
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **self.env, "NOTICES_GROUP_INSTANCE_ID": self.name}
         env.pop("NOTICES_FAULTS", None)
         if faults is not None:
             env["NOTICES_FAULTS"] = faults.model_dump_json(exclude_none=True)

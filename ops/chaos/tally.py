@@ -8,7 +8,7 @@ a committed reader, and here also nothing delivered that the sharing rules did n
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,18 +31,26 @@ class Expected:
 
     outcome: str
     redacted: tuple[str, ...]
+    held: Expected | None = None
+    """For a notice embargoed when the run starts: its decision when it was deferred, audited
+    before this one, which is made afresh on its release (``broker.distribution``)."""
 
 
 def expectations(
     notices: Iterable[NoticeEnvelope], policy: Policy, now: dt.datetime
 ) -> dict[Pair, Expected]:
     """Every decision the run must produce, from the oracle written apart from the engine."""
-    return {
-        (notice.notice_id, recipient.agency_id): Expected(outcome, tuple(redacted))
-        for notice in notices
-        for recipient in policy.recipients
-        for outcome, _, redacted in [oracle(notice, recipient, now, policy)]
-    }
+    result = {}
+    for notice in notices:
+        release = notice.not_before if notice.not_before and notice.not_before > now else None
+        for recipient in policy.recipients:
+            outcome, _, redacted = oracle(notice, recipient, release or now, policy)
+            want = Expected(outcome, tuple(redacted))
+            if release is not None:
+                held, _, held_redacted = oracle(notice, recipient, now, policy)
+                want = Expected(outcome, tuple(redacted), Expected(held, tuple(held_redacted)))
+            result[notice.notice_id, recipient.agency_id] = want
+    return result
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,10 @@ class Seen:
     outcome: str
     redacted: tuple[str, ...]
     where: Offset
+    released: bool = False
+    """An audit record of the decision made when an embargoed notice came back released."""
+    at: dt.datetime | None = None
+    """A delivery's Kafka timestamp: when the distributor sent it."""
 
 
 @dataclass
@@ -69,6 +81,12 @@ class Tally:
     """Records of aborted transactions the read_uncommitted reader saw: proof aborts happened."""
     dead_letters: int = 0
     poison: int = 0
+    misordered: list[str] = field(default_factory=list)
+    """Deliveries out of the order their notices were read in, where a row asks for it."""
+    early: list[str] = field(default_factory=list)
+    """Deliveries of an embargoed notice before its not_before."""
+    late: list[str] = field(default_factory=list)
+    """Embargoed notices delivered later than allowed after their not_before, or never."""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +96,9 @@ class Tally:
             or self.leaked
             or self.audit_faults
             or self.aborted_reads
+            or self.misordered
+            or self.early
+            or self.late
             or self.dead_letters != self.poison
         )
 
@@ -90,6 +111,9 @@ class Tally:
             ("leaked", self.leaked),
             ("audit", self.audit_faults),
             ("aborted reads", self.aborted_reads),
+            ("out of order", self.misordered),
+            ("released early", self.early),
+            ("released late", self.late),
         ]
         for name, items in named:
             if items:
@@ -132,15 +156,80 @@ def tally(
         if want.outcome in DELIVERED and delivered[pair] == 0:
             result.lost.append(pair)
     result.duplicated = [pair for pair, count in delivered.items() if count > 1]
-    decided = Counter[Pair]()
+    decided = Counter[tuple[Pair, bool]]()
     for seen in audit:
-        decided[seen.pair] += 1
+        decided[seen.pair, seen.released] += 1
         want = expected.get(seen.pair)
+        if want is not None and want.held is not None and not seen.released:
+            want = want.held
+        elif want is not None and want.held is None and seen.released:
+            want = None  # a decision on release of a notice that was not to be held
         if want is None or (seen.outcome, seen.redacted) != (want.outcome, want.redacted):
             result.audit_faults.append(f"{seen.pair} at {seen.where}: {seen.outcome}, not {want}")
-    result.audit_faults += [f"{pair}: {n} audit records" for pair, n in decided.items() if n > 1]
-    result.audit_faults += [f"{pair}: no audit record" for pair in expected if not decided[pair]]
+    result.audit_faults += [
+        f"{pair}: {n} audit records{' on release' if released else ''}"
+        for (pair, released), n in decided.items()
+        if n > 1
+    ]
+    result.audit_faults += [
+        f"{pair}: no audit record" for pair in expected if not decided[pair, False]
+    ]
+    result.audit_faults += [
+        f"{pair}: no audit record on release"
+        for pair, want in expected.items()
+        if want.held is not None and not decided[pair, True]
+    ]
     aborted = set(uncommitted) - set(committed)
     result.aborted_records = len(aborted)
     result.aborted_reads = sorted(aborted.intersection(seen_during))
     return result
+
+
+def misordered(read: Iterable[tuple[str, str]], deliveries: Iterable[Seen]) -> list[str]:
+    """Deliveries that a reader of one deliver partition meets out of input order: for each
+    notice type (one input partition each, in ``read``'s order of (notice id, type)), the
+    notices must come in the order they were read in. Types interleave freely."""
+    position = {notice: (kind, index) for index, (notice, kind) in enumerate(read)}
+    last: dict[tuple[str, int, str], tuple[int, Seen]] = {}
+    found = []
+    for seen in sorted(deliveries, key=lambda seen: seen.where):
+        notice = seen.pair[0]
+        if notice not in position:
+            continue
+        kind, index = position[notice]
+        topic, partition, _ = seen.where
+        before = last.get((topic, partition, kind))
+        if before is not None and before[0] >= index:
+            found.append(f"{notice} at {seen.where} after {before[1].pair[0]}")
+        last[topic, partition, kind] = (index, seen)
+    return found
+
+
+def embargo_breaches(
+    not_before: Mapping[str, dt.datetime],
+    deliveries: Iterable[Seen],
+    expected: Mapping[Pair, Expected],
+    *,
+    within: dt.timedelta,
+) -> tuple[list[str], list[str]]:
+    """(early, late): deliveries of an embargoed notice sent before its not_before, and the
+    embargoed notices entitled to a delivery that did not get one ``within`` after it. A
+    delivery's time is its record's timestamp, in whole milliseconds, so it counts as early
+    only if it is before not_before's millisecond."""
+    sent: defaultdict[Pair, list[Seen]] = defaultdict(list)
+    for seen in deliveries:
+        if seen.pair[0] in not_before:
+            sent[seen.pair].append(seen)
+    early, late = [], []
+    for pair, want in expected.items():
+        release = not_before.get(pair[0])
+        if release is None or want.outcome not in DELIVERED:
+            continue
+        due = release.replace(microsecond=release.microsecond // 1000 * 1000)
+        for seen in sent[pair]:
+            if seen.at is None or seen.at < due:
+                early.append(f"{pair} at {seen.where}: sent {seen.at}, not before {release}")
+        if not any(seen.at is not None and seen.at - release <= within for seen in sent[pair]):
+            times = [str(seen.at) for seen in sent[pair]]
+            late.append(f"{pair}: due {release}, sent {times or 'never'}")
+    return early, late

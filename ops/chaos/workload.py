@@ -2,17 +2,18 @@
 
 Every notice is new (one ALERT per notice id), none is embargoed and none expires, so the
 outcome the oracle expects for each (notice, recipient) does not depend on when the
-distributor decides it, however long a fault holds it up. The markings vary over everything
-the decision reads: level, TLP, releasable and not-releasable lists naming countries, agencies
-and groups, originator control, caveats and field markings, so that a leak of any rule would
-show as delivered-but-not-entitled.
+distributor decides it, however long a fault holds it up (``embargoed`` makes the variant for
+the row about embargoes, where when is the point). The markings vary over everything the
+decision reads: level, TLP, releasable and not-releasable lists naming countries, agencies and
+groups, originator control, caveats and field markings, so that a leak of any rule would show
+as delivered-but-not-entitled.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from broker import models as m
@@ -104,6 +105,37 @@ def notices(run: str, count: int, *, seed: int) -> Iterator[m.NoticeEnvelope]:
             ),
             body=_body(notice_type, notice_id),
         )
+
+
+@dataclass(frozen=True)
+class Embargo:
+    """A share of a paced workload's notices embargoed until a while after each is produced:
+    long enough that the distributor meets each one still embargoed, even behind a fault."""
+
+    share: float
+    delay: tuple[float, float]
+    """Seconds from a notice's production to its not_before: the least and the most."""
+
+
+def embargoed(
+    notices: Iterable[m.NoticeEnvelope],
+    embargo: Embargo,
+    *,
+    start: dt.datetime,
+    pace: float,
+    seed: int,
+) -> Iterator[m.NoticeEnvelope]:
+    """``notices`` as produced from ``start`` at ``pace`` per second, a share of them with a
+    not_before ``embargo.delay`` after their production, in whole seconds. A random stream of
+    its own leaves the notices themselves as ``notices`` makes them."""
+    rand = random.Random(f"embargo-{seed}")
+    for index, notice in enumerate(notices):
+        if rand.random() >= embargo.share:
+            yield notice
+            continue
+        produced = start + dt.timedelta(seconds=index / pace)
+        release = produced + dt.timedelta(seconds=rand.uniform(*embargo.delay))
+        yield notice.model_copy(update={"not_before": release.replace(microsecond=0)})
 
 
 def _classification(rand: random.Random, notice_type: m.NoticeType) -> m.Classification:
