@@ -226,6 +226,7 @@ class TransactionalProcessor:
         if self.hooks is not None:
             outputs += self.hooks.batch_closing(tp)
         began = time.monotonic()
+        failed: Exception
         try:
             await self._commit_batch(producer, tp, outputs, records[-1].offset + 1)
         except ProducerFenced as exc:
@@ -237,38 +238,30 @@ class TransactionalProcessor:
             # batch, so no claim follows; only an instance frozen past the session timeout too
             # and fenced before its first heartbeat after thawing could claim once, fencing the
             # new owner, and the rewinds keep that from losing or repeating anything.
-            log.warning(
-                "transaction on %s[%d] fenced after %.0f s open, past its timeout: "
-                "replacing its producer and rewinding",
-                tp.topic,
-                tp.partition,
-                open_for,
-            )
-            self._undo(tp, produced, exc)
-            await self.drop_producer(tp)
-            self._again(consumer, tp, records[0].offset)
-            return
+            failed, why = exc, f"fenced after {open_for:.0f} s open, past its timeout"
         except ApplicationAbort as exc:
             log.warning("transaction on %s[%d] aborted on purpose", tp.topic, tp.partition)
             self._undo(tp, produced, exc)
             self._again(consumer, tp, records[0].offset)
             return
         except (KafkaError, TimeoutError) as exc:
-            log.warning(
-                "transaction on %s[%d] failed (%r): replacing its producer and rewinding",
-                tp.topic,
-                tp.partition,
-                exc,
-            )
-            self._undo(tp, produced, exc)
-            await self.drop_producer(tp)
-            self._again(consumer, tp, records[0].offset)
+            failed, why = exc, f"failed ({exc!r})"
+        else:
+            self._next[tp] = records[-1].offset + 1
+            if self.hooks is not None:
+                self.hooks.batch_committed(tp)
+            for observer in self.observers:
+                observer.batch_committed(tp, produced)
             return
-        self._next[tp] = records[-1].offset + 1
-        if self.hooks is not None:
-            self.hooks.batch_committed(tp)
-        for observer in self.observers:
-            observer.batch_committed(tp, produced)
+        log.warning(
+            "transaction on %s[%d] %s: replacing its producer and rewinding",
+            tp.topic,
+            tp.partition,
+            why,
+        )
+        self._undo(tp, produced, failed)
+        await self.drop_producer(tp)
+        self._again(consumer, tp, records[0].offset)
 
     def _undo(self, tp: TopicPartition, produced: Produced, error: Exception) -> None:
         """The batch did not commit: the state it staged goes, and observers are told."""

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
-from pydantic import SecretStr
 
 from broker.access import SERVICE_USERS, check_agency_ids
 from broker.errors import BrokerStartError, LocalKafkaError
@@ -44,12 +43,9 @@ from broker.settings import Settings
 from ops.acls import upsert_scram_users
 from ops.kafka_jars import KAFKA_VERSION, fetch_kafka
 from ops.local_kafka import (
-    _AGENCY_PROTOCOL,
     _CONFIG_FILE,
     _LOG_DIRS,
     _LOG_FILE,
-    _MECHANISM,
-    _PROTOCOL,
     _TLS_DIR,
     HUB_USER,
     Credentials,
@@ -63,6 +59,7 @@ from ops.local_kafka import (
     _spawn,
     _write_credentials,
     _write_private,
+    login_settings,
     new_cluster_id,
 )
 from ops.processes import POLL_SECONDS, free_ports, require_tool
@@ -260,21 +257,14 @@ class KafkaCluster:
         """``base`` pointed at every node and logged in as ``user``, as
         :meth:`ops.local_kafka.LocalKafka.client_settings`: an agency over TLS on the agency
         listeners, the hub and its services on the internal ones."""
-        passwords = self.credentials().passwords
-        if user not in passwords:
-            raise LocalKafkaError(f"the cluster in {self.data_dir} has no user {user!r}")
-        agency = user not in {HUB_USER, *SERVICE_USERS}
-        return (base or Settings.model_construct()).model_copy(
-            update={
-                "bootstrap_servers": (
-                    self.agency_bootstrap_servers if agency else self.bootstrap_servers
-                ),
-                "security_protocol": _AGENCY_PROTOCOL if agency else _PROTOCOL,
-                "sasl_mechanism": _MECHANISM,
-                "sasl_username": user,
-                "sasl_password": SecretStr(passwords[user]),
-                "ssl_cafile": self.tls.ca_cert if agency else None,
-            }
+        return login_settings(
+            base,
+            self.credentials(),
+            user,
+            internal=self.bootstrap_servers,
+            agency=self.agency_bootstrap_servers,
+            ca_cert=self.tls.ca_cert,
+            where=f"the cluster in {self.data_dir}",
         )
 
     def node(self, node_id: int) -> Node:

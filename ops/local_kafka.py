@@ -195,21 +195,14 @@ class LocalKafka:
         Without ``base``, the defaults: not ``Settings()``, so that a stray ``NOTICES_``
         variable in the caller's environment cannot break starting or probing the broker.
         """
-        passwords = self.credentials().passwords
-        if user not in passwords:
-            raise LocalKafkaError(f"the broker in {self.data_dir} has no user {user!r}")
-        agency = user not in {HUB_USER, *SERVICE_USERS}
-        return (base or Settings.model_construct()).model_copy(
-            update={
-                "bootstrap_servers": (
-                    self.agency_bootstrap_servers if agency else self.bootstrap_servers
-                ),
-                "security_protocol": _AGENCY_PROTOCOL if agency else _PROTOCOL,
-                "sasl_mechanism": _MECHANISM,
-                "sasl_username": user,
-                "sasl_password": SecretStr(passwords[user]),
-                "ssl_cafile": self.tls.ca_cert if agency else None,
-            }
+        return login_settings(
+            base,
+            self.credentials(),
+            user,
+            internal=self.bootstrap_servers,
+            agency=self.agency_bootstrap_servers,
+            ca_cert=self.tls.ca_cert,
+            where=f"the broker in {self.data_dir}",
         )
 
     def log_tail(self, n: int = 80) -> list[str]:
@@ -223,6 +216,35 @@ class LocalKafka:
     def stop(self, timeout: float = 30) -> None:
         stop_process(self.pid, self.is_running, timeout)
         (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
+
+
+def login_settings(
+    base: Settings | None,
+    credentials: Credentials,
+    user: str,
+    *,
+    internal: str,
+    agency: str,
+    ca_cert: Path,
+    where: str,
+) -> Settings:
+    """``base`` logged in as ``user`` of a local broker or cluster: an agency over TLS on the
+    agency listeners, verifying them against ``ca_cert``; the hub and its services on the
+    internal ones."""
+    passwords = credentials.passwords
+    if user not in passwords:
+        raise LocalKafkaError(f"{where} has no user {user!r}")
+    is_agency = user not in {HUB_USER, *SERVICE_USERS}
+    return (base or Settings.model_construct()).model_copy(
+        update={
+            "bootstrap_servers": agency if is_agency else internal,
+            "security_protocol": _AGENCY_PROTOCOL if is_agency else _PROTOCOL,
+            "sasl_mechanism": _MECHANISM,
+            "sasl_username": user,
+            "sasl_password": SecretStr(passwords[user]),
+            "ssl_cafile": ca_cert if is_agency else None,
+        }
+    )
 
 
 def load_running(data_dir: Path) -> LocalKafka | None:

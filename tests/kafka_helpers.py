@@ -17,6 +17,7 @@ from broker.raw import publish_raw
 from broker.schema_catalog import SchemaCatalog
 from broker.serde import NoticeSerde
 from broker.settings import Settings
+from broker.topic_reader import TopicReader
 from broker.topics import TopicNames
 from consumers.subscriber import Subscriber
 
@@ -109,3 +110,13 @@ async def publish_payloads(
             )
     finally:
         await producer.stop()
+
+
+async def committed(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Everything committed to ``topic`` so far, nothing waited for."""
+    reader = TopicReader(settings, topic, role="verifier")
+    await reader.start()
+    try:
+        return sorted(await reader.catch_up(), key=lambda r: (r.timestamp, r.partition, r.offset))
+    finally:
+        await reader.stop()

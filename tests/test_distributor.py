@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 
 from broker import models as m
 from broker.audit_trail import verify_topic
@@ -21,9 +21,8 @@ from broker.kafka_clients import new_producer
 from broker.policy.profiles import GroupDefinition, Policy, RecipientProfile
 from broker.publisher import NoticePublisher
 from broker.settings import Settings
-from broker.topic_reader import TopicReader
 from broker.topics import TopicNames, ensure_declared_topics
-from tests.kafka_helpers import SERDE, read_records, running, until
+from tests.kafka_helpers import SERDE, committed, read_records, running, until
 from tests.samples import sample_notice
 
 pytestmark = pytest.mark.kafka
@@ -72,16 +71,6 @@ async def publish(settings: Settings, *notices: m.NoticeEnvelope) -> None:
             await publisher.publish(item)
     finally:
         await producer.stop()
-
-
-async def committed(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Everything committed to ``topic`` so far, nothing waited for."""
-    reader = TopicReader(settings, topic, role="verifier")
-    await reader.start()
-    try:
-        return sorted(await reader.catch_up(), key=lambda r: (r.timestamp, r.partition, r.offset))
-    finally:
-        await reader.stop()
 
 
 async def delivered(settings: Settings, agency: str) -> list[m.NoticeEnvelope]:

@@ -14,11 +14,17 @@ from broker.kafka_clients import new_producer
 from broker.models import NoticeType
 from broker.raw import ORIGINATOR_HEADER, header, publish_raw
 from broker.settings import Settings
-from broker.topic_reader import TopicReader
 from broker.topics import TopicNames, ensure_declared_topics
 from broker.translation import DeadLetter
 from tests.conftest import REPO_ROOT
-from tests.kafka_helpers import INTERPOL_FORMAT, SERDE, ingest_service, read_records, running
+from tests.kafka_helpers import (
+    INTERPOL_FORMAT,
+    SERDE,
+    committed,
+    ingest_service,
+    read_records,
+    running,
+)
 
 EXAMPLES = REPO_ROOT / "examples" / "interpol"
 SPOOFED = (EXAMPLES / "red_notice_detail.json").read_bytes()
@@ -70,15 +76,6 @@ async def publish(settings: Settings, payload: bytes, originator: str) -> None:
         await producer.stop()
 
 
-async def everything_on(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    reader = TopicReader(settings, topic, role="test-reader")
-    await reader.start()
-    try:
-        return await reader.catch_up()
-    finally:
-        await reader.stop()
-
-
 @pytest.mark.kafka
 async def test_a_payload_claiming_another_originator_is_dead_lettered_and_makes_no_notice(
     settings: Settings,
@@ -94,7 +91,7 @@ async def test_a_payload_claiming_another_originator_is_dead_lettered_and_makes_
         (honest,) = await read_records(settings, topics.notices(NoticeType.WANTED_PERSON), 1)
     # Each record's notices or dead letter commit in one transaction with its offset: with
     # both dead letters and the honest notice there, every record has had its outcome.
-    notices = await everything_on(settings, topics.notices(NoticeType.WANTED_PERSON))
+    notices = await committed(settings, topics.notices(NoticeType.WANTED_PERSON))
     assert [SERDE.decode(r.value).notice_id for r in notices] == ["interpol-red-2019/118264"]
     assert notices[0].value == honest.value
     assert SERDE.decode(honest.value).originator.agency_id == "interpol"

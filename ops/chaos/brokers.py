@@ -63,9 +63,14 @@ class SingleBroker:
 
     name = "single node"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int | None = None, advertised_port: int | None = None
+    ) -> None:
         self.data_dir = data_dir
-        self.kafka: LocalKafka = start_kafka(data_dir, agencies=MATRIX_USERS)
+        self._advertised_port = advertised_port
+        self.kafka: LocalKafka = start_kafka(
+            data_dir, port=port, advertised_port=advertised_port, agencies=MATRIX_USERS
+        )
 
     @property
     def nodes(self) -> int:
@@ -88,7 +93,11 @@ class SingleBroker:
     async def restart(self, node: int) -> None:
         """On the same ports: the clients' bootstrap list and metadata still name them."""
         self.kafka = await asyncio.to_thread(
-            start_kafka, self.data_dir, port=self.kafka.port, agency_port=self.kafka.agency_port
+            start_kafka,
+            self.data_dir,
+            port=self.kafka.port,
+            agency_port=self.kafka.agency_port,
+            advertised_port=self._advertised_port,
         )
 
     def pause(self, node: int) -> None:
@@ -159,7 +168,7 @@ class ThreeNodes:
         await self.cluster.wait_for_full_isr(within=120)
 
 
-class ProxiedBroker:
+class ProxiedBroker(SingleBroker):
     """A single node that every client reaches through a loopback :class:`TcpProxy`: the
     broker advertises the proxy's port, so clients come back through it after metadata, and
     the network faults the proxy makes (delays, resets, a blackhole) meet every connection.
@@ -172,26 +181,19 @@ class ProxiedBroker:
     name = "single node behind a TCP proxy"
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
         (port,) = free_ports(1)
         self.proxy = TcpProxy("127.0.0.1", port).start()
         try:
-            self.kafka: LocalKafka = start_kafka(
-                data_dir, port=port, advertised_port=self.proxy.port
-            )
+            super().__init__(data_dir, port=port, advertised_port=self.proxy.port)
         except BaseException:
             self.proxy.stop()
             raise
 
-    @property
-    def nodes(self) -> int:
-        return 1
-
     def hub(self) -> Settings:
-        return self._proxied(self.kafka.client_settings())
+        return self._proxied(super().hub())
 
     def login(self, user: str, password: str | None = None) -> Settings:
-        return self._proxied(_with_password(self.kafka.client_settings(user=user), password))
+        return self._proxied(super().login(user, password))
 
     def _proxied(self, settings: Settings) -> Settings:
         """Bootstrapping through the proxy too: a client starting during a fault meets it.
@@ -200,32 +202,8 @@ class ProxiedBroker:
             return settings
         return settings.model_copy(update={"bootstrap_servers": self.proxy.address})
 
-    async def kill(self, node: int) -> None:
-        await asyncio.to_thread(self._kill)
-
-    def _kill(self) -> None:
-        os.kill(self.kafka.pid, signal.SIGKILL)
-        while self.kafka.is_running():
-            time.sleep(POLL_SECONDS)
-
-    async def restart(self, node: int) -> None:
-        self.kafka = await asyncio.to_thread(
-            start_kafka,
-            self.data_dir,
-            port=self.kafka.port,
-            agency_port=self.kafka.agency_port,
-            advertised_port=self.proxy.port,
-        )
-
-    def pause(self, node: int) -> None:
-        os.kill(self.kafka.pid, signal.SIGSTOP)
-
-    def resume(self, node: int) -> None:
-        os.kill(self.kafka.pid, signal.SIGCONT)
-
     def stop(self) -> None:
         try:
-            self.resume(0)
-            self.kafka.stop()
+            super().stop()
         finally:
             self.proxy.stop()

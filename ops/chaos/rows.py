@@ -139,7 +139,7 @@ async def zombies(hub: Hub) -> int:
     for share in moments(INJECTIONS, rand):
         await hub.milestone(share)
         zombie = hub.new_distributor()
-        zombie.start(FaultPlan(stall_seconds=ZOMBIE_STALL, stall_after=rand.randint(1, 3)))
+        zombie.start(FaultPlan(stall_seconds=ZOMBIE_STALL, stall_after=rand.randint(0, 1)))
         deadline = time.monotonic() + RECOVERY_LIMIT
         while not zombie.log_count("fault injection: stalling"):
             if not zombie.is_running() or time.monotonic() > deadline:
@@ -190,7 +190,7 @@ ROWS: dict[str, Row] = {
     "7l": Row(7, "broker paused past the txn timeout", "single", broker_pauses(LONG_PAUSE, 1)),
     "8": Row(8, "network faults through a TCP proxy", "proxied", network_faults),
     "9": Row(9, "rebalance: distributors added and removed", "single", rebalances),
-    "10": Row(10, "zombie distributor fenced", "single", zombies, pace=100),
+    "10": Row(10, "zombie distributor fenced", "single", zombies, pace=50),
     "11": Row(11, "a transaction stalled past its timeout", "single", long_stalls),
     "12": Row(12, "poison records on every input topic", "single", poison_only, poison=40),
     "13": Row(
