@@ -60,7 +60,7 @@ class FaultInjector:
         self._random = random.Random(plan.seed if plan else None)
         self._transactions = 0
 
-    async def reached(self, point: FaultPoint) -> None:
+    async def reached(self, point: FaultPoint, transactional_id: str) -> None:
         """Called at ``point`` of every transaction; may kill the process or stall it there."""
         plan = self.plan
         if plan is None:
@@ -68,7 +68,11 @@ class FaultInjector:
         if point is FaultPoint.AFTER_SENDS:
             self._transactions += 1
             if plan.stall_seconds and self._transactions == plan.stall_after + 1:
-                log.warning("fault injection: stalling %.1f s in a transaction", plan.stall_seconds)
+                log.warning(
+                    "fault injection: stalling %.1f s in a transaction of %s",
+                    plan.stall_seconds,
+                    transactional_id,
+                )
                 await asyncio.sleep(plan.stall_seconds)
         if plan.kill_at is point:
             if self._passed[point] == plan.kill_after:

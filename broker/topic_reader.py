@@ -55,9 +55,13 @@ class TopicReader:
         await self._consumer.stop()
         await self._watermarks.stop()
 
-    async def catch_up(self) -> list[ConsumerRecord[bytes, bytes]]:
-        """Every record committed since the last call, each partition in log order."""
-        return await asyncio.wait_for(self._read_to_end(), _CATCH_UP_TIMEOUT)
+    async def catch_up(
+        self, *, within: float = _CATCH_UP_TIMEOUT
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """Every record committed since the last call, each partition in log order; a
+        ``TimeoutError`` if a transaction still open keeps them from being known ``within``
+        seconds."""
+        return await asyncio.wait_for(self._read_to_end(), within)
 
     async def _read_to_end(self) -> list[ConsumerRecord[bytes, bytes]]:
         ends = await self._watermarks.end_offsets(self._partitions)

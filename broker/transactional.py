@@ -189,14 +189,30 @@ class TransactionalProcessor:
                 # topic and notices.released), and a batch must see what the one before it
                 # committed, or a recall could miss a recipient.
                 async with self.lock:
-                    for tp, records in batch.items():
-                        if tp in consumer.assignment():
-                            await self._process(consumer, tp, records)
+                    claimed = await self._process_batch(consumer, batch)
+                if not claimed:
+                    await asyncio.sleep(_RETRY_SECONDS)
         finally:
             async with self.lock:
                 for tp in list(self._producers):
                     await self.drop_producer(tp)
             await consumer.stop()
+
+    async def _process_batch(
+        self,
+        consumer: AIOKafkaConsumer,
+        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    ) -> bool:
+        """Each partition's records in turn; False if a claim failed, leaving the rest of the
+        batch to be fetched again once the lock has been free for a rebalance: a claim that
+        failed waiting on a peer's open transaction would fail again for every partition."""
+        pending = [(tp, records) for tp, records in batch.items() if tp in consumer.assignment()]
+        for index, (tp, records) in enumerate(pending):
+            if not await self._process(consumer, tp, records):
+                for later, rest in pending[index + 1 :]:
+                    self._again(consumer, later, rest[0].offset)
+                return False
+        return True
 
     def transactional_id(self, tp: TopicPartition) -> str:
         return f"{self.group_id}.{tp.topic}.{tp.partition}"
@@ -206,7 +222,9 @@ class TransactionalProcessor:
         consumer: AIOKafkaConsumer,
         tp: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
-    ) -> None:
+    ) -> bool:
+        """Claim the partition if need be and commit the batch in one transaction, or rewind
+        it; False only if the claim failed."""
         if tp not in self._producers:
             try:
                 await self.claim(consumer, [tp, *consumer.assignment()])
@@ -215,12 +233,11 @@ class TransactionalProcessor:
                     "claiming %s[%d] failed (%r): trying again", tp.topic, tp.partition, exc
                 )
                 self._again(consumer, tp, records[0].offset)
-                await asyncio.sleep(_RETRY_SECONDS)
-                return
+                return False
         producer = self._producers[tp]
         records = [record for record in records if record.offset >= self._next[tp]]
         if not records:
-            return
+            return True
         produced = [(record, self.transform(record)) for record in records]
         outputs = [output for _, made in produced for output in made]
         if self.hooks is not None:
@@ -243,7 +260,7 @@ class TransactionalProcessor:
             log.warning("transaction on %s[%d] aborted on purpose", tp.topic, tp.partition)
             self._undo(tp, produced, exc)
             self._again(consumer, tp, records[0].offset)
-            return
+            return True
         except (KafkaError, TimeoutError) as exc:
             failed, why = exc, f"failed ({exc!r})"
         else:
@@ -252,7 +269,7 @@ class TransactionalProcessor:
                 self.hooks.batch_committed(tp)
             for observer in self.observers:
                 observer.batch_committed(tp, produced)
-            return
+            return True
         log.warning(
             "transaction on %s[%d] %s: replacing its producer and rewinding",
             tp.topic,
@@ -262,6 +279,7 @@ class TransactionalProcessor:
         self._undo(tp, produced, failed)
         await self.drop_producer(tp)
         self._again(consumer, tp, records[0].offset)
+        return True
 
     def _undo(self, tp: TopicPartition, produced: Produced, error: Exception) -> None:
         """The batch did not commit: the state it staged goes, and observers are told."""
@@ -288,17 +306,18 @@ class TransactionalProcessor:
         outputs: list[Outgoing],
         next_offset: int,
     ) -> None:
+        transactional_id = self.transactional_id(tp)
         await producer.begin_transaction()
         await send_outputs(producer, outputs)
-        await self.faults.reached(FaultPoint.AFTER_SENDS)
+        await self.faults.reached(FaultPoint.AFTER_SENDS, transactional_id)
         await producer.send_offsets_to_transaction({tp: next_offset}, self.group_id)
-        await self.faults.reached(FaultPoint.AFTER_OFFSETS)
+        await self.faults.reached(FaultPoint.AFTER_OFFSETS, transactional_id)
         if self.faults.abort_now():
             await producer.abort_transaction()
             raise ApplicationAbort(f"{tp.topic}[{tp.partition}]")
         commit = asyncio.ensure_future(producer.commit_transaction())
         await asyncio.sleep(0)
-        await self.faults.reached(FaultPoint.DURING_COMMIT)
+        await self.faults.reached(FaultPoint.DURING_COMMIT, transactional_id)
         await asyncio.wait_for(commit, self.commit_timeout)
         self.transactions += 1
 

@@ -29,15 +29,14 @@ from ops.chaos.rows_more import (
     rolling_bounces,
 )
 from ops.chaos.run import RECOVERY_LIMIT, Hub, Inject, moments
+from ops.chaos.services import Service
 
 INJECTIONS = 5
 """At least this many injections per row and run (issue 9), where the row allows it."""
-ZOMBIE_STALL = 30.0
-"""Seconds a zombie-to-be holds its transaction open: longer than it stays frozen, and short
-of the transaction timeout (60 s), so that it is its successor that aborts the transaction."""
-ZOMBIE_FROZEN = 15.0
-"""Past the group's session timeout (10 s) and the rebalance after it: by then the first
-distributor owns the frozen one's partitions and has fenced their transactional ids."""
+ZOMBIE_STALL = 45.0
+"""Seconds a zombie-to-be holds its transaction open: longer than it stays frozen (until its
+partition's new owner has fenced it, after the 10 s session timeout and a rebalance), and
+short of the transaction timeout (60 s), so that it is that owner which aborts it."""
 
 
 @dataclass(frozen=True)
@@ -131,23 +130,28 @@ async def rebalances(hub: Hub) -> int:
 
 async def zombies(hub: Hub) -> int:
     """A second distributor joins, is frozen with a transaction open, and is thawed once the
-    group has given its partitions back to the first: the first has fenced its transactional
-    ids on taking them, so the thawed one must find itself fenced and stop, and nothing it had
-    in flight may appear."""
+    first has taken that transaction's partition back and fenced its transactional id: the
+    thawed one must find itself fenced and stop, and nothing it had in flight may appear."""
     rand = random.Random(hub.seed)
+    survivor = hub.distributors[0]
     made = 0
     for share in moments(INJECTIONS, rand):
         await hub.milestone(share)
         zombie = hub.new_distributor()
         zombie.start(FaultPlan(stall_seconds=ZOMBIE_STALL, stall_after=rand.randint(0, 1)))
-        deadline = time.monotonic() + RECOVERY_LIMIT
-        while not zombie.log_count("fault injection: stalling"):
-            if not zombie.is_running() or time.monotonic() > deadline:
-                hub.notes.append(f"{zombie.name} never held a transaction open")
-                break
-            await asyncio.sleep(0.05)
+        transactional_id = await _stalled(zombie)
+        if transactional_id is None:
+            hub.notes.append(f"{zombie.name} never held a transaction open")
+            zombie.kill()
+            continue
+        claimed = f"for transactional id {transactional_id}"
+        before = survivor.log_count(claimed)
         zombie.pause()
-        await asyncio.sleep(ZOMBIE_FROZEN)
+        deadline = time.monotonic() + ZOMBIE_STALL
+        while time.monotonic() < deadline:
+            if survivor.log_count(claimed) > before:
+                break
+            await asyncio.sleep(0.1)
         zombie.resume()
         thawed = time.monotonic()
         made += 1
@@ -159,6 +163,16 @@ async def zombies(hub: Hub) -> int:
             hub.notes.append(f"zombie {zombie.name} exited with {code}, not on being fenced")
         await hub.recovered(thawed)
     return made
+
+
+async def _stalled(service: Service) -> str | None:
+    """The transactional id whose transaction ``service`` holds open, once it says so."""
+    deadline = time.monotonic() + RECOVERY_LIMIT
+    while service.is_running() and time.monotonic() < deadline:
+        for line in service.log_lines("fault injection: stalling"):
+            return str(line.rsplit(" ", 1)[-1])
+        await asyncio.sleep(0.05)
+    return None
 
 
 async def poison_only(hub: Hub) -> int:

@@ -121,7 +121,7 @@ class Hub:
     """The embargoed notices' release times, in order, for a row that strikes around them."""
 
     def new_distributor(self) -> Service:
-        """Another distributor instance, in the same group as the first."""
+        """Another distributor instance, in the same group as the first, a dynamic member."""
         first = self.distributors[0]
         index = len(self.distributors)
         service = Service(
@@ -129,6 +129,7 @@ class Hub:
             first.args,
             first.env,
             self.workdir / f"distributor-{index}.log",
+            static_membership=False,
         )
         self.distributors.append(service)
         return service

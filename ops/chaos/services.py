@@ -24,15 +24,17 @@ from broker.fault_points import FaultPlan
 class Service:
     """One service instance: its command, environment and log; each start appends to the log.
 
-    Its name is its static group membership id (``Settings.group_instance_id``), as a
-    replica's would be in production, so a restarted instance takes its partitions back at
-    once.
+    A replica restarted in place has its name as its static group membership id
+    (``Settings.group_instance_id``), as in production, so it takes its partitions back at
+    once. Instances added for a while are dynamic members: a static one that is gone holds up
+    every rebalance until its session times out.
     """
 
     name: str
     args: list[str]
     env: dict[str, str]
     log_path: Path
+    static_membership: bool = True
     starts: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -40,8 +42,11 @@ class Service:
         """Start (again); ``faults`` are injected by this start only."""
         if self.is_running():
             raise ChaosError(f"{self.name} is already running (pid {self.pid})")
-        env = {**os.environ, **self.env, "NOTICES_GROUP_INSTANCE_ID": self.name}
+        env = {**os.environ, **self.env}
         env.pop("NOTICES_FAULTS", None)
+        env.pop("NOTICES_GROUP_INSTANCE_ID", None)
+        if self.static_membership:
+            env["NOTICES_GROUP_INSTANCE_ID"] = self.name
         if faults is not None:
             env["NOTICES_FAULTS"] = faults.model_dump_json(exclude_none=True)
         command = [sys.executable, "-m", "broker.cli", "-v", *self.args]
@@ -98,11 +103,15 @@ class Service:
 
     def log_count(self, text: str) -> int:
         """How many lines of the log (all starts) contain ``text``."""
+        return len(self.log_lines(text))
+
+    def log_lines(self, text: str) -> list[str]:
+        """The lines of the log (all starts) that contain ``text``."""
         try:
             with self.log_path.open(encoding="utf-8", errors="replace") as log:
-                return sum(text in line for line in log)
+                return [line.rstrip("\n") for line in log if text in line]
         except FileNotFoundError:
-            return 0
+            return []
 
     def _signal(self, signum: signal.Signals) -> None:
         if self._process is not None and self._process.poll() is None:
