@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 
+STALLING = "fault injection: stalling"
+"""How the log line a stall begins with starts: the harness waits for it, and reads the
+stalled transactional id at its end."""
+
 
 class FaultPoint(StrEnum):
     AFTER_SENDS = "after-sends"
@@ -69,7 +73,8 @@ class FaultInjector:
             self._transactions += 1
             if plan.stall_seconds and self._transactions == plan.stall_after + 1:
                 log.warning(
-                    "fault injection: stalling %.1f s in a transaction of %s",
+                    "%s %.1f s in a transaction of %s",
+                    STALLING,
                     plan.stall_seconds,
                     transactional_id,
                 )

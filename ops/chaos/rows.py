@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from broker.fault_points import FaultPlan, FaultPoint
+from broker.fault_points import STALLING, FaultPlan, FaultPoint
 from ops.chaos import workload
 from ops.chaos.rows_more import (
     EMBARGO,
@@ -169,7 +169,7 @@ async def _stalled(service: Service) -> str | None:
     """The transactional id whose transaction ``service`` holds open, once it says so."""
     deadline = time.monotonic() + RECOVERY_LIMIT
     while service.is_running() and time.monotonic() < deadline:
-        for line in service.log_lines("fault injection: stalling"):
+        for line in service.log_lines(STALLING):
             return str(line.rsplit(" ", 1)[-1])
         await asyncio.sleep(0.05)
     return None

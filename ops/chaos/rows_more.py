@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from broker.access import DISTRIBUTOR, AclBinding, Operation, Pattern, Resource, principal
 from broker.errors import ChaosError
-from broker.fault_points import FaultPlan
+from broker.fault_points import STALLING, FaultPlan
 from broker.topic_reader import partitions_of
 from broker.topics import TopicNames
 from broker.transactional import TRANSACTION_TIMEOUT_MS
@@ -54,8 +54,6 @@ EMBARGO = workload.Embargo(share=0.2, delay=(30.0, 60.0))
 """A fifth of the notices embargoed: the least delay is past the longest a SIGKILLed
 distributor is away (its group's session timeout, 10 s, and a restart), so each is still
 embargoed when first decided."""
-_STALLING = "fault injection: stalling"
-"""What ``broker.fault_points`` logs as a stall begins."""
 
 
 def broker_pauses(seconds: float, count: int) -> Inject:
@@ -86,7 +84,7 @@ async def long_stalls(hub: Hub) -> int:
         service = hub.distributors[0]
         await hub.milestone(share)
         service.terminate()
-        stalls = service.log_count(_STALLING)
+        stalls = service.log_count(STALLING)
         service.start(FaultPlan(stall_seconds=STALL, stall_after=rand.randint(1, 3)))
         if not await _stalling(hub, service, stalls):
             continue
@@ -104,7 +102,7 @@ async def _stalling(hub: Hub, service: Service, before: int) -> bool:
     """Whether ``service`` reached the stall its current start was given, its log having
     counted ``before`` stalls until then: within the recovery limit, or it is not working."""
     deadline = time.monotonic() + RECOVERY_LIMIT
-    while service.log_count(_STALLING) == before:
+    while service.log_count(STALLING) == before:
         if not service.is_running():
             hub.notes.append(f"{service.name} exited with {service.exit_code()} before stalling")
             service.start()
