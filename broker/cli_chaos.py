@@ -77,10 +77,14 @@ def chaos(
         console.print(
             f"{len(config.rows)} fault rows, {config.notices:,} notices each; logs in {workdir}"
         )
-        with console.status("Starting brokers...") as status:
-            report = asyncio.run(run_campaign(config, step=status.update))
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(as_json(report), indent=2) + "\n")
+
+        def save(report: CampaignReport) -> None:
+            out.write_text(json.dumps(as_json(report), indent=2) + "\n")
+
+        with console.status("Starting brokers...") as status:
+            report = asyncio.run(run_campaign(config, step=status.update, done=save))
+        save(report)
         if markdown_file is not None:
             table = markdown(report, command=command)
             write_markdown(markdown_file, table, marker="chaos", title="Chaos runs")

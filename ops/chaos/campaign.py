@@ -7,6 +7,8 @@ make the next one pass or fail.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,8 @@ from ops.chaos.denials import DenialCell, run_matrix
 from ops.chaos.rows import QUICK, ROWS
 from ops.chaos.run import RowResult, RunConfig, run_row
 from ops.kafka_jars import KAFKA_VERSION
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,9 +88,15 @@ class _Brokers:
 
 
 async def run_campaign(
-    config: CampaignConfig, *, step: Callable[[str], None] = lambda _: None
+    config: CampaignConfig,
+    *,
+    step: Callable[[str], None] = lambda _: None,
+    done: Callable[[CampaignReport], None] = lambda _: None,
 ) -> CampaignReport:
-    """Every row of ``config`` in order; ``step`` is told what starts, for a progress display."""
+    """Every row of ``config`` in order; ``step`` is told what starts, for a progress display,
+    and ``done`` gets the report after each row, so a long run that is cut short keeps what
+    it measured. A row that cannot finish (its run stalls, a broker will not start) is
+    reported as failed, with the error, and the next row runs."""
     config.check()
     report = CampaignReport(config, machine_info(KAFKA_VERSION), now_iso())
     run = RunConfig(notices=config.notices, seed=config.seed, workdir=config.workdir)
@@ -96,19 +106,31 @@ async def run_campaign(
             row = ROWS[key]
             step(f"row {key}: {row.title}")
             faults = row.first_faults(config.seed) if row.first_faults else None
-            result = await run_row(
-                key,
-                brokers.of_kind(row.brokers),
-                run,
-                row.inject,
-                poison=row.poison,
-                first_faults=faults,
-                pace=row.pace,
-                service_principals=row.service_principals,
-                notice_partitions=row.notice_partitions,
-                embargo=row.embargo,
-            )
+            started = time.monotonic()
+            try:
+                result = await run_row(
+                    key,
+                    brokers.of_kind(row.brokers),
+                    run,
+                    row.inject,
+                    poison=row.poison,
+                    first_faults=faults,
+                    pace=row.pace(config.notices),
+                    service_principals=row.service_principals,
+                    notice_partitions=row.notice_partitions,
+                    embargo=row.embargo,
+                )
+            except Exception as error:
+                log.exception("row %s stopped before its verdict", key)
+                result = RowResult.broken(
+                    key,
+                    row.brokers,
+                    config.notices,
+                    f"{type(error).__name__}: {error}",
+                    time.monotonic() - started,
+                )
             report.rows.append(result)
+            done(report)
         if config.denials:
             step("the denial matrix")
             single = brokers.of_kind("single")

@@ -28,7 +28,10 @@ HEADERS = [
 
 
 def cells(result: RowResult) -> list[str]:
+    """A row's line; one that stopped before its verdict shows no counts, as none were made."""
     tally = result.tally
+    if result.error is not None:
+        return [result.row, result.brokers, *["-"] * (len(HEADERS) - 3), "ERROR"]
     audit = "ok" if result.audit_chain_ok and not tally.audit_faults else "FAULTS"
     return [
         result.row,
@@ -62,6 +65,8 @@ def findings(report: CampaignReport) -> list[str]:
     lines = [f"denial matrix: {format_cell(cell)}" for cell in report.denials if not cell.ok]
     for result in report.rows:
         reasons = [*result.tally.faults(), *result.audit_chain_faults, *result.notes]
+        if result.error is not None:
+            reasons.append(f"stopped before its verdict: {result.error}")
         if result.longest_recovery > 60:
             reasons.append(f"recovery took {result.longest_recovery:.0f} s")
         lines += [f"row {result.row}: {reason}" for reason in reasons]
@@ -124,6 +129,7 @@ def as_json(report: CampaignReport) -> dict[str, Any]:
                 "recoveries_s": [round(seconds, 2) for seconds in result.recoveries],
                 "seconds": round(result.seconds, 1),
                 "faults": result.tally.faults() + result.audit_chain_faults + result.notes,
+                "error": result.error,
                 "examples": {
                     key: value[:5]
                     for key, value in asdict(result.tally).items()

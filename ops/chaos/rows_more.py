@@ -232,7 +232,7 @@ async def rolling_bounces(hub: Hub) -> int:
     once every partition has all its replicas back in sync, as a rolling upgrade does it; two
     rounds. The notices topics have one partition in this row (``Row.notice_partitions``), so
     the verdict also checks that the deliveries keep the notices' order; the workload is paced
-    (``Row.pace``), since a bounce takes about 20 s and would otherwise meet an idle hub."""
+    (``Row.spread``), since a bounce takes about 20 s and would otherwise meet an idle hub."""
     brokers = hub.brokers
     if not isinstance(brokers, ThreeNodes):
         raise ChaosError(f"row 5 needs the 3-node cluster, not a {brokers.name}")

@@ -84,6 +84,14 @@ class RowResult:
     audit_chain_faults: list[str]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    """Why the row stopped before its verdict (``broken``): nothing was counted."""
+
+    @classmethod
+    def broken(cls, row: str, brokers: str, notices: int, error: str, seconds: float) -> RowResult:
+        """A row that could not finish, as a failed result, so a campaign goes on to the next
+        row and still reports this one."""
+        return cls(row, brokers, 0, Tally(notices), [], False, [], seconds, error=error)
 
     @property
     def longest_recovery(self) -> float:
@@ -96,6 +104,7 @@ class RowResult:
             and self.audit_chain_ok
             and self.longest_recovery <= RECOVERY_LIMIT
             and not self.notes
+            and self.error is None
         )
 
 
