@@ -7,6 +7,14 @@ restart or another instance loses nothing. At the release time it moves the noti
 notices.released, which the distributor consumes like any notices topic and decides afresh,
 and writes a tombstone for the deferred record, both in one transaction: a notice is released
 exactly once, never early.
+
+Exactly once needs one more thing after a rebalance or a restart: a partition read again from
+the beginning holds deferrals already released, whose tombstones come later in the log. So an
+instance given a partition first fences its previous owner (starting that partition's
+transactional producer ends any release still open), then reads the partition up to its last
+stable offset, and releases nothing of it before: only then is what is pending there known.
+Releasing sooner let every rebalance hand some notices back a second time (found by the chaos
+harness, issue 9, row 13, at 100,000 notices).
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ class _FromTheBeginning(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         if assigned:
             await self._consumer.seek_to_beginning(*assigned)
+            self._releaser.unclaimed.update(assigned)
 
 
 class EmbargoReleaser:
@@ -69,6 +78,11 @@ class EmbargoReleaser:
         self.released = 0
         self._pending: dict[TopicPartition, dict[bytes, _Pending]] = {}
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
+        self.unclaimed: set[TopicPartition] = set()
+        """Partitions whose previous owner is still to be fenced (``_claim``)."""
+        self._reading_to: dict[TopicPartition, int] = {}
+        """Partitions claimed but read only up to below this offset: nothing of theirs is
+        released before their position reaches it."""
 
     async def run(self) -> None:
         consumer = new_consumer(self.settings, group_id=self.group_id, role="embargo")
@@ -80,6 +94,8 @@ class EmbargoReleaser:
                 for tp, records in batch.items():
                     for record in records:
                         self._hold(tp, record)
+                await self._claim(consumer)
+                await self._read_up(consumer)
                 await self._release_due()
         finally:
             for tp in list(self._producers):
@@ -101,8 +117,35 @@ class EmbargoReleaser:
             release_at = self.clock()
         pending[key] = _Pending(release_at, key, record)
 
+    async def _claim(self, consumer: AIOKafkaConsumer) -> None:
+        """Fence the previous owners of the partitions given to this instance, then note how
+        far each must be read. If the broker cannot be reached, the next poll tries again."""
+        if not self.unclaimed:
+            return
+        claiming = sorted(self.unclaimed)
+        try:
+            await asyncio.gather(*(self._producer(tp) for tp in claiming))
+            ends = await consumer.end_offsets(claiming)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("claiming %s failed (%r): trying again", claiming, exc)
+            for tp in claiming:
+                await self._drop_producer(tp)
+            return
+        self._reading_to.update(ends)
+        self.unclaimed.difference_update(claiming)
+
+    async def _read_up(self, consumer: AIOKafkaConsumer) -> None:
+        for tp, end in list(self._reading_to.items()):
+            if await consumer.position(tp) >= end:
+                del self._reading_to[tp]
+
+    def _ready(self, tp: TopicPartition) -> bool:
+        return tp not in self.unclaimed and tp not in self._reading_to
+
     def _wait_ms(self) -> int:
-        due = [min(p.values()).release_at for p in self._pending.values() if p]
+        due = [
+            min(p.values()).release_at for tp, p in self._pending.items() if p and self._ready(tp)
+        ]
         if not due:
             return _IDLE_POLL_MS
         wait = (min(due) - self.clock()).total_seconds() * 1000
@@ -111,9 +154,12 @@ class EmbargoReleaser:
     async def _release_due(self) -> None:
         now = self.clock()
         for tp, pending in list(self._pending.items()):
+            if not self._ready(tp):
+                continue
             for item in sorted(p for p in pending.values() if p.release_at <= now):
-                if await self._release(tp, item):
-                    del pending[item.key]
+                if not await self._release(tp, item):
+                    break
+                del pending[item.key]
 
     async def _release(self, tp: TopicPartition, item: _Pending) -> bool:
         """Move one notice to notices.released and tombstone it, atomically."""
@@ -129,8 +175,11 @@ class EmbargoReleaser:
         except ProducerFenced:
             raise
         except (KafkaError, TimeoutError) as exc:
-            log.warning("releasing %s failed (%r): retrying with a new producer", item.key, exc)
+            # The commit may have gone through all the same: the partition is claimed and read
+            # up again, so the tombstone is seen before the notice could be released twice.
+            log.warning("releasing %s failed (%r): claiming its partition again", item.key, exc)
             await self._drop_producer(tp)
+            self.unclaimed.add(tp)
             return False
         self.released += 1
         return True
@@ -150,6 +199,8 @@ class EmbargoReleaser:
     async def forget(self, tp: TopicPartition) -> None:
         """A partition went to another instance: it re-reads what is pending there."""
         self._pending.pop(tp, None)
+        self.unclaimed.discard(tp)
+        self._reading_to.pop(tp, None)
         await self._drop_producer(tp)
 
     async def _drop_producer(self, tp: TopicPartition) -> None:

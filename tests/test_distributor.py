@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from broker import models as m
 from broker.audit_trail import verify_topic
-from broker.distributor import DistributorService
+from broker.distributor import RELEASE_AT_HEADER, DistributorService
 from broker.embargo import EmbargoReleaser
 from broker.kafka_clients import new_producer
 from broker.policy.profiles import GroupDefinition, Policy, RecipientProfile
@@ -157,6 +157,43 @@ async def test_an_embargo_is_released_on_time_across_a_distributor_restart(
     lateness = (sent_at - release).total_seconds()
     print(f"embargo released {lateness:.3f} s after its time")
     assert 0 <= lateness < 1.0
+    assert releaser.released == 1
+
+
+async def test_a_partition_read_again_releases_only_what_is_still_pending(
+    settings: Settings,
+) -> None:
+    """Deferrals already released, with their tombstones far behind them in the log (beyond
+    one fetch), then one still pending: a releaser given the partition must release that one
+    alone. Releasing before reading up to the tombstones handed notices back a second time
+    after every rebalance (chaos row 13)."""
+    await ensure_declared_topics(settings, AGENCIES)
+    topics = TopicNames(settings.topic_prefix)
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat().encode()
+    due = [(RELEASE_AT_HEADER, past)]
+    body = SERDE.encode(notice("padding")) * 4
+    released = [f"released-{n}@1".encode() for n in range(3_000)]
+    producer = new_producer(settings, role="test-deferrals")
+    await producer.start()
+    try:
+        for key in released:
+            await producer.send(topics.deferred, body, key=key, partition=0, headers=due)
+        for key in released:
+            await producer.send(topics.deferred, None, key=key, partition=0)
+        await producer.send_and_wait(
+            topics.deferred,
+            body,
+            key=b"pending@1",
+            partition=0,
+            headers=[(RELEASE_AT_HEADER, past)],
+        )
+    finally:
+        await producer.stop()
+    releaser = EmbargoReleaser(settings, group_id=f"dist-{uuid.uuid4().hex[:8]}")
+    async with running(releaser.run()):
+        await until(lambda: releaser.released >= 1, "the pending notice's release")
+        handed_back = await committed(settings, topics.released)
+    assert [record.key for record in handed_back] == [b"pending"]
     assert releaser.released == 1
 
 
