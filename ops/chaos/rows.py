@@ -78,13 +78,13 @@ async def distributor_kills(hub: Hub) -> int:
     for share, point in zip(moments(len(points), rand), points, strict=True):
         service = hub.distributors[0]
         await hub.milestone(share)
-        service.kill()
+        await service.kill()
         service.start(FaultPlan(kill_at=point, kill_after=rand.randint(1, 4)))
         made += 1
         await hub.recovered(time.monotonic())
-        if service.wait_for_exit_by_itself(RECOVERY_LIMIT) is None:
+        if await service.wait_for_exit_by_itself(RECOVERY_LIMIT) is None:
             hub.notes.append(f"the distributor did not reach {point} within {RECOVERY_LIMIT} s")
-            service.kill()
+            await service.kill()
         else:
             made += 1
         service.start()
@@ -98,7 +98,7 @@ async def clean_restarts(hub: Hub) -> int:
     for index, share in enumerate(moments(INJECTIONS + 1, rand)):
         service = hub.ingest if index % 2 else hub.distributors[0]
         await hub.milestone(share)
-        service.terminate()
+        await service.terminate()
         service.start()
         await hub.recovered(time.monotonic())
     return INJECTIONS + 1
@@ -133,7 +133,7 @@ async def rebalances(hub: Hub) -> int:
             hub.new_distributor().start()
         else:
             running = [service for service in hub.distributors if service.is_running()]
-            rand.choice(running).terminate()
+            await rand.choice(running).terminate()
         await hub.recovered(time.monotonic())
     return len(steps)
 
@@ -152,7 +152,7 @@ async def zombies(hub: Hub) -> int:
         transactional_id = await _stalled(zombie)
         if transactional_id is None:
             hub.notes.append(f"{zombie.name} never held a transaction open")
-            zombie.kill()
+            await zombie.kill()
             continue
         claimed = f"for transactional id {transactional_id}"
         before = survivor.log_count(claimed)
@@ -165,10 +165,10 @@ async def zombies(hub: Hub) -> int:
         zombie.resume()
         thawed = time.monotonic()
         made += 1
-        code = zombie.wait_for_exit_by_itself(RECOVERY_LIMIT)
+        code = await zombie.wait_for_exit_by_itself(RECOVERY_LIMIT)
         if code is None:
             hub.notes.append(f"zombie {zombie.name} still ran {RECOVERY_LIMIT:g} s after thawing")
-            zombie.kill()
+            await zombie.kill()
         elif zombie.log_count("ProducerFenced") == 0:
             hub.notes.append(f"zombie {zombie.name} exited with {code}, not on being fenced")
         await hub.recovered(thawed)

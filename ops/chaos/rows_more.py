@@ -83,7 +83,7 @@ async def long_stalls(hub: Hub) -> int:
     for share in moments(2, rand, within=0.7):
         service = hub.distributors[0]
         await hub.milestone(share)
-        service.terminate()
+        await service.terminate()
         stalls = service.log_count(STALLING)
         service.start(FaultPlan(stall_seconds=STALL, stall_after=rand.randint(1, 3)))
         if not await _stalling(hub, service, stalls):
@@ -260,9 +260,9 @@ async def embargo_restarts(hub: Hub) -> int:
         await asyncio.sleep(max(0.0, (strike - dt.datetime.now(dt.UTC)).total_seconds()))
         service = hub.distributors[0]
         if index % 2:
-            service.kill()
+            await service.kill()
         else:
-            service.terminate()
+            await service.terminate()
         service.start()
         log.info("row 13: %s restarted before a release due at %s", service.name, due)
         await hub.recovered(time.monotonic())

@@ -252,7 +252,7 @@ async def run_row(
     finally:
         producing.cancel()
         for service in [hub.ingest, *hub.distributors]:
-            service.terminate()
+            await service.terminate()
         await hub.progress.stop()
     result_tally, chain = await _verify(
         settings,

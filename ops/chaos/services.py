@@ -7,7 +7,9 @@ the harness runs each service as `notices ingest` / `notices distribute` would b
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -18,6 +20,8 @@ from pathlib import Path
 
 from broker.errors import ChaosError
 from broker.fault_points import FaultPlan
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,18 +72,19 @@ class Service:
     def exit_code(self) -> int | None:
         return None if self._process is None else self._process.poll()
 
-    def kill(self) -> None:
+    async def kill(self) -> None:
         """SIGKILL: no cleanup at all, as a crash or an OOM kill."""
         self._signal(signal.SIGKILL)
-        self.wait(10)
+        await self.wait(10)
 
-    def terminate(self, timeout: float = 30) -> None:
+    async def terminate(self, within: float = 30) -> None:
         """SIGTERM and wait for the clean shutdown; SIGKILL if it does not come. A paused
         process is resumed first, or the signal would wait with it."""
         self._signal(signal.SIGTERM)
         self._signal(signal.SIGCONT)
-        if not self.wait(timeout):
-            self.kill()
+        if not await self.wait(within):
+            log.warning("%s did not stop within %g s of SIGTERM: killed", self.name, within)
+            await self.kill()
 
     def pause(self) -> None:
         self._signal(signal.SIGSTOP)
@@ -87,18 +92,20 @@ class Service:
     def resume(self) -> None:
         self._signal(signal.SIGCONT)
 
-    def wait(self, timeout: float) -> bool:
-        """Whether the process has exited within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
+    async def wait(self, within: float) -> bool:
+        """Whether the process has exited within ``within`` seconds. Awaited, not slept: the
+        harness's reader and its paced workload go on meanwhile (a blocking wait for a slow
+        shutdown once held row 13's input back by 30 s)."""
+        deadline = time.monotonic() + within
         while self.is_running():
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(0.05)
+            await asyncio.sleep(0.05)
         return True
 
-    def wait_for_exit_by_itself(self, timeout: float) -> int | None:
+    async def wait_for_exit_by_itself(self, within: float) -> int | None:
         """The exit code once the process ends on its own, or None if it is still running."""
-        self.wait(timeout)
+        await self.wait(within)
         return self.exit_code()
 
     def log_count(self, text: str) -> int:
