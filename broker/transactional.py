@@ -38,6 +38,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 
+from broker.errors import TransactionFailed
 from broker.fault_points import ApplicationAbort, FaultInjector, FaultPoint
 from broker.kafka_clients import new_consumer, new_producer
 from broker.settings import Settings
@@ -396,8 +397,24 @@ async def send_outputs(producer: AIOKafkaProducer, outputs: Sequence[Outgoing]) 
         batch = batches.get(where)
         if batch is None or batch.append(timestamp=None, **record) is None:
             if batch is not None:  # full: on its way, and a new one for this partition
-                await producer.send_batch(batch, where[0], partition=where[1])
+                await _send_batch(producer, batch, *where)
             batch = batches[where] = producer.create_batch()
             batch.append(timestamp=None, **record)  # a batch takes its first record always
     for (topic, partition), batch in batches.items():
-        await producer.send_batch(batch, topic, partition=partition)
+        await _send_batch(producer, batch, topic, partition)
+
+
+async def _send_batch(producer: AIOKafkaProducer, batch: Any, topic: str, partition: int) -> None:
+    """Queue one record batch. Its delivery is not awaited (the commit flushes it, or fails
+    with the transaction's error), so its outcome is marked retrieved here: asyncio would
+    otherwise log every failed batch of a refused transaction as an unretrieved error."""
+    try:
+        delivered = await producer.send_batch(batch, topic, partition=partition)
+    except AssertionError as exc:
+        raise TransactionFailed(topic, partition) from exc
+    delivered.add_done_callback(_retrieved)
+
+
+def _retrieved(delivered: asyncio.Future[Any]) -> None:
+    if not delivered.cancelled():
+        delivered.exception()
