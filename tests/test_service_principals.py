@@ -62,7 +62,7 @@ from broker.cli_support import settings_for
 from broker.distributor import DistributorService
 from broker.dlq_replay import replay_dlq
 from broker.embargo import EmbargoReleaser
-from broker.errors import AccessAdminError, InvalidAgencyId
+from broker.errors import AccessAdminError, InvalidAgencyId, TransactionFailed
 from broker.kafka_clients import new_admin, new_consumer, new_producer
 from broker.lag import DlqCounter
 from broker.list_loader import ListLoader
@@ -71,6 +71,7 @@ from broker.publisher import NoticePublisher
 from broker.settings import Settings
 from broker.topic_reader import partitions_of
 from broker.topics import TopicNames, ensure_declared_topics
+from broker.transactional import Outgoing, send_outputs
 from broker.translation import DeadLetter, translate_record
 from ops.acls import apply_acls, upsert_scram_users
 from ops.kafka_jars import KAFKA_VERSION, default_cache_dir
@@ -443,6 +444,36 @@ async def test_the_distributor_principal_cannot_write_an_agencys_raw_topic(
 ) -> None:
     with pytest.raises(TopicAuthorizationFailedError):
         await _write(existing(DISTRIBUTOR), names.topics.raw(PUBLISHER))
+
+
+@pytest.mark.kafka
+async def test_sending_on_in_a_transaction_the_broker_refused_is_a_kafka_error(
+    existing: Login, names: HubNames
+) -> None:
+    """A refused send fails the whole transaction, in the background; the next send into it
+    must raise a Kafka error the distributor rewinds on, not aiokafka's bare assertion, which
+    killed it (chaos row 14)."""
+    distributor = existing(DISTRIBUTOR)
+    producer = new_producer(
+        distributor,
+        role="test-refused-txn",
+        transactional_id=f"{names.distributor_group}.{names.topics.released}.0",
+    )
+    await producer.start()
+    try:
+        await producer.begin_transaction()
+        await send_outputs(producer, [Outgoing(names.topics.raw(PUBLISHER), b"refused")])
+        allowed = [Outgoing(names.topics.deliver(RECIPIENT), b"allowed")]
+        with pytest.raises(TransactionFailed):
+            async with asyncio.timeout(WAIT):
+                while True:
+                    await send_outputs(producer, allowed)
+                    await asyncio.sleep(0.05)
+        with pytest.raises(TopicAuthorizationFailedError):
+            await producer.commit_transaction()
+        await producer.abort_transaction()
+    finally:
+        await producer.stop()
 
 
 @pytest.mark.kafka
