@@ -65,6 +65,13 @@ class CampaignReport:
         return ran and all(row.ok for row in self.rows) and all(c.ok for c in self.denials)
 
 
+_KINDS: dict[str, type[SingleBroker] | type[ThreeNodes]] = {
+    "single": SingleBroker,
+    "cluster": ThreeNodes,
+    "proxied": ProxiedBroker,
+}
+
+
 class _Brokers:
     """Started on first use, stopped at the end of the campaign, whatever happened."""
 
@@ -74,12 +81,7 @@ class _Brokers:
 
     def of_kind(self, kind: str) -> Brokers:
         if kind not in self._started:
-            make: dict[str, Callable[[Path], Brokers]] = {
-                "single": SingleBroker,
-                "cluster": ThreeNodes,
-                "proxied": ProxiedBroker,
-            }
-            self._started[kind] = make[kind](self._workdir / f"brokers-{kind}")
+            self._started[kind] = _KINDS[kind](self._workdir / f"brokers-{kind}")
         return self._started[kind]
 
     def stop(self) -> None:
@@ -124,7 +126,7 @@ async def run_campaign(
                 log.exception("row %s stopped before its verdict", key)
                 result = RowResult.broken(
                     key,
-                    row.brokers,
+                    _KINDS[row.brokers].name,
                     config.notices,
                     f"{type(error).__name__}: {error}",
                     time.monotonic() - started,
