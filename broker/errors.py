@@ -356,10 +356,11 @@ class TransactionFailed(KafkaError):  # type: ignore[misc]
     """A send into a transaction the broker has already failed, for a refusal of an earlier
     send of the same transaction (a topic the service may not write, say).
 
-    aiokafka only asserts that the transaction is still open when it appends a record batch;
-    this puts a typed error, a Kafka one, in place of its bare ``AssertionError``, so the
-    transaction is aborted and its batch rewound like any failed one. Found by the chaos
-    harness (issue 9, row 14, at 100,000 notices), where it killed the distributor."""
+    aiokafka raises ``IllegalOperation``, which is not a ``KafkaError``, for a send after the
+    failure, and a bare ``AssertionError`` for one the failure overtakes; this typed Kafka
+    error takes the place of both, so the transaction is aborted and its batch rewound like any
+    failed one. Found by the chaos harness (issue 9, row 14, at 100,000 notices), where it
+    killed the distributor."""
 
     def __init__(self, topic: str, partition: int) -> None:
         super().__init__(

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.errors import IllegalOperation, KafkaError, ProducerFenced
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from broker.errors import TransactionFailed
@@ -410,7 +410,7 @@ async def _send_batch(producer: AIOKafkaProducer, batch: Any, topic: str, partit
     otherwise log every failed batch of a refused transaction as an unretrieved error."""
     try:
         delivered = await producer.send_batch(batch, topic, partition=partition)
-    except AssertionError as exc:
+    except (IllegalOperation, AssertionError) as exc:
         raise TransactionFailed(topic, partition) from exc
     delivered.add_done_callback(_retrieved)
 
