@@ -44,8 +44,8 @@ what one distributor decides on this machine (about 1,100 a second)."""
 EMBARGO_SPREAD = 1_000.0
 """Row 13's span: 100 notices a second in the full run. Its verdict needs every embargoed
 notice still embargoed when first decided, so its input must stay within what the hub decides
-while it is being restarted: at 500 a second, restarted every half minute, the distributor fell
-25 to 48 s behind (measured), past the shortest embargo, and notices were decided too late."""
+while it is being restarted: at 500 a second, restarted every half minute, first decisions came
+25 to 48 s after their planned time (measured), close to the shortest embargo, 30 s."""
 
 
 @dataclass(frozen=True)

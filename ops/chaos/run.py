@@ -339,8 +339,8 @@ async def _produce(
     """The workload as ingest would have written it, and the poison among it, each record
     acknowledged by every in-sync replica: all at once, or ``pace`` notices per second from
     ``start``. Paced, each chunk waits for its own moment on the wall clock rather than a tick
-    after the last, so the input keeps to the plan the embargoes were dated by: ticks drifted
-    10 to 20 s behind it over a 1,000 s row, and notices meant to be embargoed arrived late."""
+    after the last, so the input keeps to the plan the embargoes were dated by: with ticks it
+    fell behind, and some of row 13's notices meant to be embargoed came after their time."""
     producer = new_producer(settings, role="chaos-workload")
     await producer.start()
     try:
