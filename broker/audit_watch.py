@@ -2,7 +2,9 @@
 moment it is there rather than when an auditor next runs ``notices audit verify``.
 
 Each run reads the whole trail (``broker.audit_trail.verify_topic``): every chain is checked
-from its first record, as an auditor would, whatever instance wrote it.
+from its first record, as an auditor would, whatever instance wrote it. That is CPU in
+proportion to the trail, so it runs in a child process (``broker.audit_process``), away from
+the service's event loop.
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka.errors import KafkaError
-
-from broker.audit_trail import verify_topic
-from broker.errors import TopicMissing
+from broker.audit_process import verify_in_child
+from broker.errors import AuditVerifyFailed
 from broker.metrics import AuditMetrics
 from broker.settings import Settings
 
@@ -33,9 +33,9 @@ class AuditWatch:
         """
         while True:
             try:
-                report = await verify_topic(self.settings)
-            except (KafkaError, TopicMissing, TimeoutError) as exc:
-                log.warning("could not read the audit trail to verify it (%r)", exc)
+                report = await verify_in_child(self.settings)
+            except AuditVerifyFailed as exc:
+                log.warning("%s", exc)
             else:
                 self.metrics.verified(report)
                 for fault in report.faults:

@@ -22,6 +22,7 @@
     ├── PolicyViolation           a consumer received a notice its own profile does not allow
     ├── OriginatorControlled      re-publishing an originator-controlled notice (third-party rule)
     ├── TopicMissing              a topic a service reads (state, dead letters) does not exist
+    ├── AuditVerifyFailed         the audit trail could not be read, or its verifier died
     ├── LocalKafkaError           the local Apache Kafka broker could not be fetched or run
     │   ├── KafkaFetchError       Maven could not fetch the broker jars
     │   ├── BrokerStartError      the broker did not come up; carries its own log lines
@@ -296,6 +297,13 @@ class TopicMissing(NoticeBrokerError):
         super().__init__(
             f"topic {topic} does not exist; create the hub's topics first (`notices topics create`)"
         )
+
+
+class AuditVerifyFailed(NoticeBrokerError):
+    def __init__(self, topic: str, reason: str) -> None:
+        self.topic = topic
+        self.reason = reason
+        super().__init__(f"could not verify the audit trail {topic}: {reason}")
 
 
 class LocalKafkaError(NoticeBrokerError):
